@@ -1,0 +1,110 @@
+"""Settings: luigi.cfg sections for knobs, the environment (or the dev stack's env file) for addresses and secrets."""
+
+from __future__ import annotations
+
+import os
+import shlex
+from functools import cache
+from pathlib import Path
+
+import luigi
+
+from storepipe.errors import ConfigError
+
+ENV_FILE_NAME = "env"
+
+
+def home() -> Path:
+    """The git-ignored state folder of the embedded stack (`.storepipe/` beside the checkout)."""
+    return Path(os.environ.get("STOREPIPE_HOME", ".storepipe")).resolve()
+
+
+@cache
+def _env_file(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if line.startswith("export "):
+            line = line[len("export ") :]
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        name, _, raw = line.partition("=")
+        parts = shlex.split(raw) or [""]
+        values[name.strip()] = parts[0]
+    return values
+
+
+def setting(name: str, default: str | None = None) -> str:
+    """An address or secret: the environment first, then `.storepipe/env` (written by `storepipe up`)."""
+    if name in os.environ:
+        return os.environ[name]
+    value = _env_file(home() / ENV_FILE_NAME).get(name, default)
+    if value is None:
+        raise ConfigError(
+            f"{name} is not set",
+            f"environment or {home() / ENV_FILE_NAME}",
+            "run `storepipe up` for the embedded stack, or export it (see .env.example)",
+        )
+    return value
+
+
+def reset() -> None:
+    """Forget the cached env file (tests that switch stacks)."""
+    _env_file.cache_clear()
+
+
+class window(luigi.Config):
+    minutes = luigi.IntParameter(default=5, description="Length of one window in minutes; divides a day.")
+
+
+class warehouse(luigi.Config):
+    statement_timeout_s = luigi.IntParameter(
+        default=0, significant=False, description="Per-statement timeout in seconds (0: none)."
+    )
+
+    @property
+    def url(self) -> str:
+        return setting("WAREHOUSE_URL")
+
+
+class customer_db(luigi.Config):
+    @property
+    def url(self) -> str:
+        return setting("SOURCE_DB_URL")
+
+
+class orders_bucket(luigi.Config):
+    prefix = luigi.Parameter(default="orders/", description="Key prefix above YYYY/MM/DD/HH/MM/.")
+    max_bad_share = luigi.FloatParameter(
+        default=0.1, significant=False, description="Share of quarantined rows above which a window fails."
+    )
+    chunk_bytes = luigi.IntParameter(
+        default=64 * 1024, significant=False, description="Read size when streaming an object."
+    )
+
+    @property
+    def bucket(self) -> str:
+        return setting("ORDERS_BUCKET")
+
+    @property
+    def endpoint_url(self) -> str | None:
+        return setting("S3_ENDPOINT_URL", "") or None
+
+
+class risk_api(luigi.Config):
+    page_size = luigi.IntParameter(default=500, significant=False, description="Items per page requested.")
+    timeout_s = luigi.FloatParameter(default=10.0, significant=False, description="Per-request timeout.")
+    attempts = luigi.IntParameter(default=5, significant=False, description="Tries per page before failing.")
+    max_wait_s = luigi.FloatParameter(default=30.0, significant=False, description="Longest backoff between tries.")
+
+    @property
+    def url(self) -> str:
+        return setting("RISK_API_URL").rstrip("/")
+
+
+class lake(luigi.Config):
+    @property
+    def url(self) -> str:
+        return setting("LAKE_URL")

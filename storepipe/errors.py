@@ -1,0 +1,41 @@
+"""Errors a user can act on; the CLI shows each as one line, never a traceback."""
+
+
+class StorepipeError(Exception):
+    """Base class: `str(err)` is the whole message a user sees."""
+
+    def __init__(self, what: str, where: str = "", todo: str = ""):
+        self.what, self.where, self.todo = what, where, todo
+        super().__init__(self.line())
+
+    def line(self) -> str:
+        text = self.what
+        if self.where:
+            text += f" ({self.where})"
+        if self.todo:
+            text += f"; {self.todo}"
+        return text
+
+
+class WindowError(StorepipeError, ValueError):
+    """A window that is malformed, off the interval boundary or not yet closed."""
+
+
+class ConfigError(StorepipeError):
+    """A missing or invalid setting."""
+
+
+class SourceUnavailable(StorepipeError):
+    """A source system that is down or answers garbage after retries."""
+
+
+class TooManyBadRows(StorepipeError):
+    """More quarantined rows than the configured share allows."""
+
+
+class ModelError(StorepipeError):
+    """A transform model graph that cannot be built (unknown reference, cycle)."""
+
+
+class CheckFailed(StorepipeError):
+    """An error-level data check found offending rows."""

@@ -1,0 +1,139 @@
+"""The time window every task is parameterized by: half-open [start, start + minutes), naive UTC."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import luigi
+
+from storepipe.errors import WindowError
+
+LABEL_FORMAT = "%Y-%m-%dT%H:%M"
+LUIGI_FORMAT = "%Y-%m-%dT%H%M"
+_EPOCH = dt.datetime(1970, 1, 1)
+
+
+def utcnow() -> dt.datetime:
+    """The one place that reads the clock: naive UTC, to compare with windows."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+@dataclass(frozen=True, order=True)
+class Window:
+    start: dt.datetime
+    minutes: int = 5
+
+    @property
+    def end(self) -> dt.datetime:
+        return self.start + dt.timedelta(minutes=self.minutes)
+
+    @property
+    def label(self) -> str:
+        return self.start.strftime(LABEL_FORMAT)
+
+    def sql_params(self) -> dict:
+        return {"window_start": self.start, "window_end": self.end}
+
+    def next(self) -> Window:
+        return Window(self.end, self.minutes)
+
+    def __str__(self) -> str:
+        return self.label
+
+    @classmethod
+    def parse(cls, text: str, minutes: int) -> Window:
+        """Parse `2024-01-01T10:00` (or Luigi's `2024-01-01T1000`) into a window on the interval grid."""
+        return cls.of(parse_datetime(text), minutes)
+
+    @classmethod
+    def of(cls, start: dt.datetime, minutes: int) -> Window:
+        """Wrap a start, refusing one off the interval boundary instead of flooring it."""
+        if start.tzinfo is not None:
+            start = start.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        if minutes <= 0 or (24 * 60) % minutes:
+            raise WindowError(
+                f"window interval of {minutes} minutes does not divide a day",
+                "[window] minutes",
+                "use 1, 5, 10, 15, 30 or 60",
+            )
+        offset = (start - _EPOCH).total_seconds()
+        if offset % (minutes * 60):
+            floor = start - dt.timedelta(seconds=offset % (minutes * 60))
+            raise WindowError(
+                f"window {start:%Y-%m-%dT%H:%M:%S} is not on a {minutes}-minute boundary",
+                "--window",
+                f"use {floor:{LABEL_FORMAT}}",
+            )
+        return cls(start, minutes)
+
+    def require_closed(self, now: dt.datetime | None = None) -> Window:
+        now = now or utcnow()
+        if self.end > now:
+            raise WindowError(
+                f"window {self.label} is not closed yet (it ends at {self.end:%H:%M} UTC)",
+                "--window",
+                "run it after it ends, or pick an earlier window",
+            )
+        return self
+
+    def range_to(self, stop: Window | dt.datetime) -> list[Window]:
+        stop_at = stop.start if isinstance(stop, Window) else stop
+        windows, w = [], self
+        while w.start < stop_at:
+            windows.append(w)
+            w = w.next()
+        return windows
+
+
+def parse_datetime(text: str) -> dt.datetime:
+    text = text.strip()
+    for attempt in (dt.datetime.fromisoformat, lambda s: dt.datetime.strptime(s, LUIGI_FORMAT)):
+        try:
+            value = attempt(text)
+        except ValueError:
+            continue
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return value
+    raise WindowError(
+        f"cannot read window {text!r}",
+        "--window",
+        "write it as 2024-01-01T10:00 (UTC)",
+    )
+
+
+class WindowParameter(luigi.Parameter):
+    """A Luigi parameter whose value is a closed `Window` on the configured interval grid.
+
+    It accepts `2024-01-01T10:00`, `2024-01-01T1000` and the naive datetimes that
+    `RangeByMinutes` passes, and refuses (never floors) a start off the grid.
+    """
+
+    def parse(self, x):
+        return parse_datetime(x)
+
+    def serialize(self, x):
+        return x.label if isinstance(x, Window) else x.strftime(LABEL_FORMAT)
+
+    def normalize(self, x):
+        if x is None or isinstance(x, Window) and x.minutes == window_minutes():
+            return x if x is None else x.require_closed()
+        start = x.start if isinstance(x, Window) else x
+        if isinstance(start, str):
+            start = parse_datetime(start)
+        if not isinstance(start, dt.datetime):
+            start = dt.datetime.combine(start, dt.time.min)
+        return Window.of(start, window_minutes()).require_closed()
+
+    def next_in_enumeration(self, value):
+        return value.next()
+
+    def _warn_on_wrong_param_type(self, param_name, param_value):
+        pass
+
+
+def window_minutes() -> int:
+    from storepipe.config import window as window_config
+
+    return window_config().minutes
