@@ -21,7 +21,8 @@ create table storepipe.markers (
 create table storepipe.quarantine (
     quarantine_id bigint generated always as identity primary key,
     source text not null,
-    window_start timestamp not null,
+    window_start timestamp not null
+    default current_setting('storepipe.window_start', true)::timestamp,
     location text not null,
     reason text not null,
     raw text,

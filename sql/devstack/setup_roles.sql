@@ -1,0 +1,19 @@
+-- setup_roles: the dev stack's login roles, created once and kept in step with the
+-- dev-only passwords on every `up`. storepipe_reader reads the source; sde owns the warehouse.
+do $$
+begin
+    if not exists (select from pg_roles where rolname = 'sde') then
+        create role sde;
+    end if;
+    if not exists (select from pg_roles where rolname = 'storepipe_reader') then
+        create role storepipe_reader;
+    end if;
+end
+$$;
+
+alter role sde with login password %(sde_password)s;
+
+alter role storepipe_reader with login nosuperuser nocreatedb nocreaterole password %(reader_password)s;
+
+-- a write through the reader fails even before privileges are checked
+alter role storepipe_reader set default_transaction_read_only = on;

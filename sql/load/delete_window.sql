@@ -1,0 +1,2 @@
+delete from {table}
+where window_start = %(window_start)s

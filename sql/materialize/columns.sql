@@ -1,0 +1,2 @@
+select * from model_rows
+limit 0

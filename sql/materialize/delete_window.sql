@@ -1,0 +1,2 @@
+delete from {target}
+where window_start = %(window_start)s

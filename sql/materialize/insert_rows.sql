@@ -1,0 +1,3 @@
+-- By name, not position: every column the model returns must exist in the target.
+insert into {target} ({columns})
+select {columns} from model_rows

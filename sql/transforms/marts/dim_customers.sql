@@ -1,0 +1,67 @@
+-- dim_customers: one row per customer version (SCD2) with state name and latest risk score;
+-- grain customer_key. Rebuilt for every customer the window touched, from the whole captured
+-- change log, so windows processed in any order give the same history.
+-- materialized: by_key customer_id
+with
+
+touched as (
+    select customer_id from staging.stg_customers
+    where window_start = %(window_start)s
+    union
+    select customer_id from staging.stg_customer_risk_score
+    where window_start = %(window_start)s
+),
+
+versions as (
+    select distinct on (stg_customers.customer_id, stg_customers.updated_at) stg_customers.*
+    from staging.stg_customers
+    inner join touched on stg_customers.customer_id = touched.customer_id
+    order by stg_customers.customer_id asc, stg_customers.updated_at asc, stg_customers.window_start desc
+),
+
+latest_scores as (
+    select distinct on (scores.customer_id)
+        scores.customer_id,
+        scores.risk_score
+    from staging.stg_customer_risk_score as scores
+    inner join touched on scores.customer_id = touched.customer_id
+    order by scores.customer_id asc, scores.assessed_at desc, scores.risk_score desc
+),
+
+states as (
+    select * from store.states
+),
+
+history as (
+    select
+        versions.*,
+        -- the first version captured stands from the customer's creation on
+        case
+            when row_number() over customer_versions = 1 then versions.created_at
+            else versions.updated_at
+        end as valid_from,
+        coalesce(
+            lead(versions.updated_at) over customer_versions, timestamp '9999-12-31'
+        ) as valid_to
+    from versions
+    window customer_versions as (partition by versions.customer_id order by versions.updated_at)
+),
+
+final as (
+    select
+        md5(history.customer_id::text || '|' || history.valid_from::text)::uuid as customer_key,
+        history.customer_id,
+        history.first_name,
+        history.last_name,
+        history.state_code,
+        states.state_name,
+        latest_scores.risk_score,
+        history.valid_from,
+        history.valid_to,
+        history.valid_to = timestamp '9999-12-31' as is_current
+    from history
+    left join states on history.state_code = states.state_code
+    left join latest_scores on history.customer_id = latest_scores.customer_id
+)
+
+select * from final

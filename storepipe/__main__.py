@@ -1,0 +1,170 @@
+"""The `storepipe` command: the embedded stack, migrations, source data, reports; one-line errors."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+import psycopg2
+
+from storepipe import config
+from storepipe.errors import StorepipeError
+from storepipe.window import Window
+
+log = logging.getLogger("storepipe")
+
+
+def _window(text: str) -> Window:
+    return Window.parse(text, config.window().minutes)
+
+
+def cmd_up(args) -> int:
+    from storepipe.devstack import stack
+
+    env = stack.up(config.home(), luigid=not args.no_luigid)
+    print(f"storepipe stack is up; settings in {config.home() / config.ENV_FILE_NAME}")
+    for name, value in env.items():
+        if not name.startswith("AWS_"):
+            print(f"  {name}={value}")
+    return 0
+
+
+def cmd_down(args) -> int:
+    from storepipe.devstack import stack
+
+    stopped = stack.down(config.home())
+    print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+    return 0
+
+
+def cmd_status(args) -> int:
+    from storepipe.devstack import stack
+
+    for service, state, where in stack.status(config.home()):
+        print(f"  {service:<10} {state:<8} {where}")
+    return 0
+
+
+def cmd_migrate(args) -> int:
+    from storepipe.migrate import migrate
+
+    targets = {"warehouse": "WAREHOUSE_URL", "source": "SOURCE_DB_ADMIN_URL"}
+    for which in ([args.which] if args.which != "all" else ["source", "warehouse"]):
+        applied = migrate(config.setting(targets[which]), which)
+        print(f"{which}: " + (f"applied {', '.join(applied)}" if applied else "up to date"))
+    return 0
+
+
+def cmd_generate(args) -> int:
+    from storepipe.devstack import datagen
+
+    options = {
+        "customers": args.customers,
+        "orders": args.orders,
+        "seed": args.seed,
+        "source_admin_url": config.setting("SOURCE_DB_ADMIN_URL"),
+        "s3_endpoint_url": config.setting("S3_ENDPOINT_URL"),
+        "bucket": config.setting("ORDERS_BUCKET"),
+    }
+    if args.follow:
+        datagen.follow(**options)
+        return 0
+    if args.window is None:
+        raise StorepipeError("generate needs --window (or --follow)", "storepipe generate", "add --window W")
+    window = _window(args.window)
+    counts = datagen.generate(window, **options)
+    print(f"generated window {window.label}: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
+    return 0
+
+
+def cmd_report(args) -> int:
+    from storepipe import report
+    from storepipe.tasks import RunWindow
+
+    window = _window(args.window)
+    task = RunWindow(window=window)
+    print(report.render(report.window_report(window), report.visualiser_url(task.task_id)))
+    return 0
+
+
+def cmd_sql(args) -> int:
+    from storepipe import materialize, models
+
+    if args.sql_command == "list":
+        for model in models.discover().values():
+            upstream = ", ".join(list(model.upstream) + [f"load:{s}" for s in model.loads])
+            print(f"{model.relation:<36} {model.strategy:<7} <- {upstream}")
+        return 0
+    model = models.get(args.model)
+    window = _window(args.window)
+    from storepipe import warehouse
+
+    conn = warehouse.connect()
+    try:
+        statements = [materialize.stage(model), materialize.delete(model)]
+        for statement in statements:
+            print(conn.cursor().mogrify(statement, window.sql_params()).decode() + ";\n")
+        print(f"insert into {model.relation} (<the model's columns>) select <the model's columns> from model_rows;")
+    finally:
+        conn.close()
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="storepipe", description=__doc__)
+    top.add_argument("-v", "--verbose", action="store_true", help="log progress at INFO level")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="start the embedded stack (PostgreSQL, S3, risk API, luigid) on 127.0.0.1")
+    up.add_argument("--no-luigid", action="store_true", help="do not start luigid")
+    up.set_defaults(func=cmd_up)
+    sub.add_parser("down", help="stop what `up` started").set_defaults(func=cmd_down)
+    sub.add_parser("status", help="say what runs where").set_defaults(func=cmd_status)
+
+    migrate = sub.add_parser("migrate", help="apply pending schema migrations (forward-only)")
+    migrate.add_argument("--which", choices=["all", "source", "warehouse"], default="warehouse")
+    migrate.set_defaults(func=cmd_migrate)
+
+    generate = sub.add_parser("generate", help="write deterministic source data for a window")
+    generate.add_argument("--window", help="window start, e.g. 2024-01-01T10:00 (UTC)")
+    generate.add_argument("--customers", type=int, default=20, help="new customers in the window")
+    generate.add_argument("--orders", type=int, default=200, help="orders in the window")
+    generate.add_argument("--seed", type=int, default=0)
+    generate.add_argument("--follow", action="store_true", help="keep generating for the current window")
+    generate.set_defaults(func=cmd_generate)
+
+    report = sub.add_parser("report", help="print what a window produced")
+    report.add_argument("--window", required=True)
+    report.set_defaults(func=cmd_report)
+
+    sql_cmd = sub.add_parser("sql", help="the transform models")
+    sql_sub = sql_cmd.add_subparsers(dest="sql_command", required=True)
+    sql_sub.add_parser("list", help="models in dependency order")
+    show = sql_sub.add_parser("show", help="the SQL a model's task runs for a window")
+    show.add_argument("model")
+    show.add_argument("--window", required=True)
+    sql_cmd.set_defaults(func=cmd_sql)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(asctime)s %(name)s %(message)s"
+    )
+    try:
+        return args.func(args)
+    except StorepipeError as err:
+        print(f"storepipe: {err.line()}", file=sys.stderr)
+        return 2
+    except psycopg2.OperationalError as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        print(f"storepipe: cannot reach PostgreSQL: {first}; run `storepipe up` or check the URLs", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

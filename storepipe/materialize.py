@@ -1,0 +1,41 @@
+"""Write one model's rows for one window: stage its SELECT, delete the slice it replaces, insert."""
+
+from __future__ import annotations
+
+import logging
+
+from psycopg2 import sql as pgsql
+
+from storepipe import sql
+from storepipe.models import Model
+from storepipe.window import Window
+
+log = logging.getLogger(__name__)
+
+
+def stage(model: Model) -> pgsql.Composed:
+    return sql.compose("materialize/stage_rows", model=pgsql.SQL(model.text.strip().rstrip(";")))
+
+
+def delete(model: Model) -> pgsql.Composed:
+    target = sql.qualified(model.schema, model.name)
+    if model.strategy == "window":
+        return sql.compose("materialize/delete_window", target=target)
+    return sql.compose("materialize/delete_keys", target=target, key=pgsql.Identifier(model.key))
+
+
+def insert(model: Model, columns: list[str]) -> pgsql.Composed:
+    names = pgsql.SQL(", ").join(pgsql.Identifier(c) for c in columns)
+    return sql.compose("materialize/insert_rows", target=sql.qualified(model.schema, model.name), columns=names)
+
+
+def materialize(cur, model: Model, window: Window) -> int:
+    """Replace the model's slice for `window` inside the caller's transaction; returns rows inserted."""
+    params = window.sql_params()
+    cur.execute(stage(model), params)
+    cur.execute(sql.load("materialize/columns"))
+    columns = [c.name for c in cur.description]
+    cur.execute(delete(model), params)
+    cur.execute(insert(model, columns), params)
+    log.info("%s %s: %d rows", model.relation, window, cur.rowcount)
+    return cur.rowcount

@@ -1,0 +1,40 @@
+"""Load the project's .sql files by name (`load("marts/fct_orders")`); SQL never lives in Python strings."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+from psycopg2 import sql as pgsql
+
+
+def root() -> Path:
+    """The `sql/` folder: STOREPIPE_SQL_DIR, else the one beside the package (editable install)."""
+    override = os.environ.get("STOREPIPE_SQL_DIR")
+    return Path(override) if override else Path(__file__).resolve().parent.parent / "sql"
+
+
+@cache
+def _read(path: Path) -> str:
+    return path.read_text(encoding="utf-8")
+
+
+def path(name: str) -> Path:
+    found = root() / f"{name}.sql"
+    if not found.is_file():
+        raise FileNotFoundError(f"no SQL file {found}")
+    return found
+
+
+def load(name: str) -> str:
+    return _read(path(name))
+
+
+def compose(name: str, **parts: pgsql.Composable) -> pgsql.Composed:
+    """A statement whose identifiers (`{target}`) are filled in safely; values stay `%(name)s` params."""
+    return pgsql.SQL(load(name)).format(**parts)
+
+
+def qualified(schema: str, table: str) -> pgsql.Identifier:
+    return pgsql.Identifier(schema, table)

@@ -1,0 +1,17 @@
+"""Luigi tasks, in the order data flows: extract, load, transform, run."""
+
+from storepipe.tasks.extract import ExtractCustomers, ExtractOrders, ExtractRiskScores
+from storepipe.tasks.load import LoadCustomers, LoadOrders, LoadRiskScores
+from storepipe.tasks.run import RunWindow
+from storepipe.tasks.transform import TransformModel
+
+__all__ = [
+    "ExtractCustomers",
+    "ExtractOrders",
+    "ExtractRiskScores",
+    "LoadCustomers",
+    "LoadOrders",
+    "LoadRiskScores",
+    "TransformModel",
+    "RunWindow",
+]

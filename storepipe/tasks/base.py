@@ -1,0 +1,54 @@
+"""WindowTask: the window parameter, the marker output, one-query bulk completeness and the claim."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import luigi
+
+from storepipe import markers, warehouse
+from storepipe.markers import MarkerTarget
+from storepipe.window import Window, WindowParameter
+
+log = logging.getLogger(__name__)
+
+
+class WindowTask(luigi.Task):
+    window = WindowParameter(description="Window start, e.g. 2024-01-01T10:00 (UTC; half-open, [window] minutes long).")
+
+    def marker_names(self) -> list[str]:
+        """The markers that together say this task is done for its window."""
+        return [self.marker_name()]
+
+    def marker_name(self) -> str:
+        raise NotImplementedError
+
+    def output(self) -> MarkerTarget:
+        return MarkerTarget(self.marker_name(), self.window, self.task_id)
+
+    def complete(self) -> bool:
+        return bool(markers.done_windows(self.marker_names(), [self.window.start]))
+
+    @classmethod
+    def bulk_complete(cls, parameter_tuples):
+        """The complete ones among many windows, in one query (`cls` may be a functools.partial)."""
+        values = list(parameter_tuples)  # range tools pass a one-shot iterator
+        if not values:
+            return []
+        starts = {(v.start if isinstance(v, Window) else v): v for v in values}
+        names = cls(values[0]).marker_names()
+        done = markers.done_windows(names, list(starts))
+        return [value for start, value in starts.items() if start in done]
+
+    @contextmanager
+    def claim(self) -> Iterator[object | None]:
+        """Hold this task's lock for one transaction; yields None if another worker finished it meanwhile."""
+        with warehouse.transaction() as cur:
+            warehouse.lock(cur, f"{self.marker_name()}@{self.window.label}")
+            if self.output().exists_in(cur):
+                log.info("%s was completed by another worker; nothing to do", self)
+                yield None
+            else:
+                yield cur

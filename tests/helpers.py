@@ -1,0 +1,81 @@
+"""Shared test helpers: run windows, hash the warehouse, read expectations from the sources."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import luigi
+import psycopg2
+
+from storepipe.tasks import RunWindow
+from storepipe.window import Window
+
+REPO = Path(__file__).resolve().parent.parent
+HASHED_TABLES = [
+    "store.customers",
+    "store.orders",
+    "store.customer_risk_score",
+    "staging.stg_customers",
+    "staging.stg_orders",
+    "staging.stg_customer_risk_score",
+    "analytics.dim_customers",
+    "analytics.fct_orders",
+]
+
+
+def run_windows(*windows: Window, workers: int = 1) -> luigi.LuigiStatusCode:
+    luigi.task_register.Register.clear_instance_cache()
+    result = luigi.build(
+        [RunWindow(window=w) for w in windows],
+        local_scheduler=True,
+        detailed_summary=True,
+        workers=workers,
+        log_level="WARNING",
+    )
+    return result.status
+
+
+def luigi_cli(*args: str, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    """The `luigi` console script, as a user runs it."""
+    luigi_bin = Path(sys.executable).parent / "luigi"
+    return subprocess.run(
+        [str(luigi_bin), "--module", "storepipe", *args],
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def table_hashes(url: str) -> dict[str, tuple[int, str]]:
+    """(row count, md5 of the sorted rows) per table: equal hashes mean equal content."""
+    hashes = {}
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        for table in HASHED_TABLES:
+            cur.execute(
+                f"select count(*), coalesce(md5(string_agg(t::text, '|' order by t::text)), '') from {table} as t"
+            )
+            hashes[table] = cur.fetchone()
+        cur.execute(
+            "select count(*), coalesce(md5(string_agg(concat_ws(',', source, window_start, location, reason, raw),"
+            " '|' order by concat_ws(',', source, window_start, location, reason, raw))), '')"
+            " from storepipe.quarantine"
+        )
+        hashes["storepipe.quarantine"] = cur.fetchone()
+    conn.close()
+    return hashes
+
+
+def query(url: str, statement: str, params: dict | tuple | None = None) -> list[tuple]:
+    conn = psycopg2.connect(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(statement, params)
+            return cur.fetchall() if cur.description else []
+    finally:
+        conn.commit()
+        conn.close()
