@@ -50,7 +50,7 @@ def cmd_migrate(args) -> int:
     from storepipe.migrate import migrate
 
     targets = {"warehouse": "WAREHOUSE_URL", "source": "SOURCE_DB_ADMIN_URL"}
-    for which in ([args.which] if args.which != "all" else ["source", "warehouse"]):
+    for which in [args.which] if args.which != "all" else ["source", "warehouse"]:
         applied = migrate(config.setting(targets[which]), which)
         print(f"{which}: " + (f"applied {', '.join(applied)}" if applied else "up to date"))
     return 0
@@ -160,7 +160,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except psycopg2.OperationalError as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        print(f"storepipe: cannot reach PostgreSQL: {first}; run `storepipe up` or check the URLs", file=sys.stderr)
+        print(
+            f"storepipe: cannot reach PostgreSQL: {first}; run `storepipe up` or check the URLs",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         return 130

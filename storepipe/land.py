@@ -47,8 +47,7 @@ def land(
     data_key, rejects_key = keys(source, window)
     if lake.exists(data_key) and lake.exists(rejects_key):
         log.info("%s for %s already in the lake at %s; keeping it", source, window, lake.locate(data_key))
-        return Landed(data_key, rejects_key, _count(lake, data_key), _count(lake, rejects_key),
-                      lake.checksum(data_key))
+        return Landed(data_key, rejects_key, _count(lake, data_key), _count(lake, rejects_key), lake.checksum(data_key))
     good = bad = 0
     with lake.write(rejects_key) as (rejects_out, _), lake.write(data_key) as (data_out, written):
         data = csv.writer(io.TextIOWrapper(data_out, encoding="utf-8", newline="", write_through=True))

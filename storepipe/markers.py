@@ -32,8 +32,13 @@ class MarkerTarget(luigi.Target):
     def touch(self, cur, row_count: int, checksum: str | None = None, object_key: str | None = None) -> None:
         cur.execute(
             sql.load("markers/touch"),
-            {**self._params(), "task_id": self.task_id, "row_count": row_count, "checksum": checksum,
-             "object_key": object_key},
+            {
+                **self._params(),
+                "task_id": self.task_id,
+                "row_count": row_count,
+                "checksum": checksum,
+                "object_key": object_key,
+            },
         )
 
     def read(self) -> dict | None:
@@ -42,7 +47,7 @@ class MarkerTarget(luigi.Target):
         row = cur.fetchone()
         if row is None:
             return None
-        return dict(zip([c.name for c in cur.description], row))
+        return dict(zip([c.name for c in cur.description], row, strict=False))
 
     def remove(self, cur) -> None:
         cur.execute(sql.load("markers/remove"), self._params())

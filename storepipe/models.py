@@ -84,8 +84,11 @@ def discover() -> dict[str, Model]:
         for schema, table in model.upstream:
             target = found.get(table)
             if target is None or target.schema != schema:
-                raise ModelError(f"model reads {schema}.{table}, which no model builds", model.file,
-                                 f"add sql/transforms/<layer>/{table}.sql or fix the reference")
+                raise ModelError(
+                    f"model reads {schema}.{table}, which no model builds",
+                    model.file,
+                    f"add sql/transforms/<layer>/{table}.sql or fix the reference",
+                )
             if table == model.name:
                 raise ModelError("model reads its own output", model.file, "remove the self-reference")
             names.append(table)
@@ -100,11 +103,11 @@ def _topological(models: dict[str, Model]) -> list[str]:
         if state.get(name) == "done":
             return
         if state.get(name) == "visiting":
-            cycle = " -> ".join(path[path.index(name):] + [name])
+            cycle = " -> ".join([*path[path.index(name) :], name])
             raise ModelError(f"models form a cycle: {cycle}", models[name].file, "break the cycle")
         state[name] = "visiting"
         for upstream in models[name].upstream:
-            visit(upstream, path + [name])
+            visit(upstream, [*path, name])
         state[name] = "done"
         order.append(name)
 

@@ -117,7 +117,7 @@ class WindowParameter(luigi.Parameter):
         return x.label if isinstance(x, Window) else x.strftime(LABEL_FORMAT)
 
     def normalize(self, x):
-        if x is None or isinstance(x, Window) and x.minutes == window_minutes():
+        if x is None or (isinstance(x, Window) and x.minutes == window_minutes()):
             return x if x is None else x.require_closed()
         start = x.start if isinstance(x, Window) else x
         if isinstance(start, str):

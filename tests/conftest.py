@@ -59,7 +59,13 @@ class Pipeline:
         )
 
     def s3(self):
-        return boto3.client("s3", endpoint_url=self.env["S3_ENDPOINT_URL"], region_name="us-east-1")
+        return boto3.client(
+            "s3",
+            endpoint_url=self.env["S3_ENDPOINT_URL"],
+            aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"],
+            region_name="us-east-1",
+        )
 
 
 def _admin(stack_env) -> psycopg2.extensions.connection:
@@ -75,8 +81,6 @@ def pipeline(stack_env, tmp_path, monkeypatch):
     admin = _admin(stack_env)
     with admin.cursor() as cur:
         cur.execute(f"create database {database} template warehouse owner sde")
-    s3 = boto3.client("s3", endpoint_url=stack_env["S3_ENDPOINT_URL"], region_name="us-east-1")
-    s3.create_bucket(Bucket=bucket)
     env = {
         **stack_env,
         "WAREHOUSE_URL": stack_env["WAREHOUSE_URL"].replace("/warehouse?", f"/{database}?"),
@@ -86,10 +90,13 @@ def pipeline(stack_env, tmp_path, monkeypatch):
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     config.reset()
+    Pipeline(env, []).s3().create_bucket(Bucket=bucket)
     luigi.task_register.Register.clear_instance_cache()
     start = next(_window_numbers) * 12
-    windows = [Window(FIRST_TEST_WINDOW.start + (start + i) * (FIRST_TEST_WINDOW.end - FIRST_TEST_WINDOW.start))
-               for i in range(12)]
+    windows = [
+        Window(FIRST_TEST_WINDOW.start + (start + i) * (FIRST_TEST_WINDOW.end - FIRST_TEST_WINDOW.start))
+        for i in range(12)
+    ]
     yield Pipeline(env, windows)
     warehouse.close_shared()
     with admin.cursor() as cur:

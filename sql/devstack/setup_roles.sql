@@ -1,5 +1,8 @@
 -- setup_roles: the dev stack's login roles, created once and kept in step with the
 -- dev-only passwords on every `up`. storepipe_reader reads the source; sde owns the warehouse.
+-- (the two lines below only give sqlfluff a literal to parse where a password parameter goes)
+-- sqlfluff:templater:placeholder:sde_password:'lint_only'
+-- sqlfluff:templater:placeholder:reader_password:'lint_only'
 do $$
 begin
     if not exists (select from pg_roles where rolname = 'sde') then

@@ -36,9 +36,13 @@ def s3_client():
     endpoint = config.orders_bucket().endpoint_url
     key = (os.getpid(), endpoint)
     if key not in _clients:
+        # keys from the environment or .storepipe/env; unset means boto3's own chain (an instance role)
         _clients[key] = boto3.client(
             "s3",
             endpoint_url=endpoint,
+            aws_access_key_id=config.setting("AWS_ACCESS_KEY_ID", "") or None,
+            aws_secret_access_key=config.setting("AWS_SECRET_ACCESS_KEY", "") or None,
+            region_name=config.setting("AWS_DEFAULT_REGION", "") or None,
             config=BotoConfig(s3={"addressing_style": "path"}, retries={"mode": "standard", "max_attempts": 5}),
         )
     return _clients[key]

@@ -58,7 +58,7 @@ def _get_page(session: requests.Session, endpoint: str, params: dict, settings) 
     retrying = Retrying(
         retry=retry_if_exception_type(_Transient),
         stop=stop_after_attempt(settings.attempts),
-        wait=wait_exponential_jitter(initial=0.5, max=settings.max_wait_s),
+        wait=wait_exponential_jitter(multiplier=0.5, max=settings.max_wait_s),
         reraise=False,
     )
     try:

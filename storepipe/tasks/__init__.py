@@ -12,6 +12,6 @@ __all__ = [
     "LoadCustomers",
     "LoadOrders",
     "LoadRiskScores",
-    "TransformModel",
     "RunWindow",
+    "TransformModel",
 ]

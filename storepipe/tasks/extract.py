@@ -23,7 +23,12 @@ class _Extract(WindowTask):
             if cur is None:
                 return
             landed = land.land(
-                self.window, self.source, self.rows(), self.columns, Lake(), config.orders_bucket().max_bad_share
+                self.window,
+                self.source,
+                self.rows(),
+                self.columns,
+                Lake(),
+                config.orders_bucket().max_bad_share,
             )
             self.output().touch(cur, landed.rows, landed.checksum, landed.key)
 

@@ -54,7 +54,12 @@ class LoadOrders(_Load):
 class LoadRiskScores(_Load):
     """Lake risk scores → store.customer_risk_score; marker `load:risk_scores`."""
 
-    source, table, columns, extract = "risk_scores", "customer_risk_score", risk_api.COLUMNS, ExtractRiskScores
+    source, table, columns, extract = (
+        "risk_scores",
+        "customer_risk_score",
+        risk_api.COLUMNS,
+        ExtractRiskScores,
+    )
 
 
 LOADS = {cls.source: cls for cls in (LoadCustomers, LoadOrders, LoadRiskScores)}

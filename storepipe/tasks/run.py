@@ -23,4 +23,3 @@ class RunWindow(WindowTask, luigi.WrapperTask):
 
     def output(self):
         return []
-

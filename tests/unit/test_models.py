@@ -20,7 +20,13 @@ def sql_dir(tmp_path, monkeypatch):
 
 def test_shipped_models_in_dependency_order():
     order = list(models.discover())
-    assert set(order) == {"stg_customers", "stg_orders", "stg_customer_risk_score", "dim_customers", "fct_orders"}
+    assert set(order) == {
+        "stg_customers",
+        "stg_orders",
+        "stg_customer_risk_score",
+        "dim_customers",
+        "fct_orders",
+    }
     assert order.index("dim_customers") > order.index("stg_customers")
     assert order.index("fct_orders") > order.index("dim_customers")
     assert order.index("fct_orders") > order.index("stg_orders")
@@ -28,7 +34,7 @@ def test_shipped_models_in_dependency_order():
 
 def test_dependencies_come_from_the_relations_a_model_reads():
     fct = models.get("fct_orders")
-    assert fct.upstream == ("dim_customers", "stg_orders")
+    assert fct.upstream == ("dim_customers", "stg_customers", "stg_orders")
     assert models.get("stg_orders").loads == ("orders",)
     assert models.get("dim_customers").strategy == "by_key"
     assert models.get("dim_customers").key == "customer_id"

@@ -7,7 +7,13 @@ from storepipe.window import Window
 
 WINDOW = Window(dt.datetime(2024, 1, 1, 10, 0), 5)
 POSITIONS = [0, 1, 2, 3, 4]
-GOOD = ["2f1c6f4e-8d7b-4c1e-9a3e-1b2c3d4e5f60", "42", "9e8d7c6b-5a49-4382-9170-a1b2c3d4e5f6", "chair", "2024-01-01 10:03:00"]
+GOOD = [
+    "2f1c6f4e-8d7b-4c1e-9a3e-1b2c3d4e5f60",
+    "42",
+    "9e8d7c6b-5a49-4382-9170-a1b2c3d4e5f6",
+    "chair",
+    "2024-01-01 10:03:00",
+]
 
 
 def test_good_row_has_no_problem():
@@ -38,8 +44,8 @@ def test_wrong_field_count_is_a_problem():
 
 
 def test_lines_split_across_chunks_are_rejoined_and_bom_dropped():
-    chunks = [b"\xef\xbb\xbfa,b\r\n1,", b"2\n3,\"x\ny\"\n4,5"]
-    assert list(_iter_text_lines(iter(chunks))) == ["a,b\r\n", "1,2\n", "3,\"x\n", "y\"\n", "4,5"]
+    chunks = [b"\xef\xbb\xbfa,b\r\n1,", b'2\n3,"x\ny"\n4,5']
+    assert list(_iter_text_lines(iter(chunks))) == ["a,b\r\n", "1,2\n", '3,"x\n', 'y"\n', "4,5"]
 
 
 def test_a_window_owns_the_prefixes_of_its_minutes():

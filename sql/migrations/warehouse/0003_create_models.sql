@@ -23,6 +23,7 @@ create table staging.stg_orders (
 );
 
 create index stg_orders_window_idx on staging.stg_orders (window_start);
+create index stg_orders_customer_idx on staging.stg_orders (customer_id);
 
 create table staging.stg_customer_risk_score (
     customer_id integer not null,
@@ -60,6 +61,7 @@ create table analytics.fct_orders (
 );
 
 create index fct_orders_window_idx on analytics.fct_orders (window_start);
+create index fct_orders_order_idx on analytics.fct_orders (order_id);
 create index fct_orders_customer_idx on analytics.fct_orders (customer_id);
 
 -- The "unknown customer" member: facts whose customer is not (yet) known point here.
