@@ -2,7 +2,7 @@
 select
     split_part(task_name, ':', 1) as stage,
     split_part(task_name, ':', 2) as subject,
-    row_count as row_count
+    row_count
 from storepipe.markers
 where window_start = %(window_start)s
 

@@ -66,8 +66,11 @@ def test_two_windows_through_the_luigi_command_and_luigid(pipeline):
         """,
     )[0][0]
     assert wrong == 0
-    known = query(url, "select count(*) from analytics.fct_orders where customer_id in (select customer_id from "
-                  "staging.stg_customers)")[0][0]
+    known = query(
+        url,
+        "select count(*) from analytics.fct_orders where customer_id in (select customer_id from "
+        "staging.stg_customers)",
+    )[0][0]
     assert known > 0
 
     # luigid saw the run: the visualiser's API knows the RunWindow tasks as done

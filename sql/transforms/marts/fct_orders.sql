@@ -18,7 +18,7 @@ window_orders as (
 repointed_orders as (
     select stg_orders.* from staging.stg_orders
     inner join changed_customers on stg_orders.customer_id = changed_customers.customer_id
-    where stg_orders.window_start <> %(window_start)s
+    where stg_orders.window_start != %(window_start)s
 ),
 
 orders as (
