@@ -12,6 +12,7 @@ from storepipe.tasks import (
     LoadCustomers,
     LoadOrders,
     LoadRiskScores,
+    PublishMarts,
     RunWindow,
     TransformModel,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "LoadCustomers",
     "LoadOrders",
     "LoadRiskScores",
+    "PublishMarts",
     "RunWindow",
     "TransformModel",
 ]

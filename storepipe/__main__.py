@@ -94,7 +94,8 @@ def cmd_sql(args) -> int:
     if args.sql_command == "list":
         for model in models.discover().values():
             upstream = ", ".join(list(model.upstream) + [f"load:{s}" for s in model.loads])
-            print(f"{model.relation:<36} {model.strategy:<7} <- {upstream}")
+            task = "TransformModel" if model.layer == "staging" else "PublishMarts"
+            print(f"{model.relation:<36} {model.strategy:<7} {task:<15} <- {upstream}")
         return 0
     model = models.get(args.model)
     window = _window(args.window)
@@ -109,6 +110,24 @@ def cmd_sql(args) -> int:
     finally:
         conn.close()
     return 0
+
+
+def cmd_checks(args) -> int:
+    from storepipe import checks, warehouse
+
+    window = _window(args.window)
+    with warehouse.transaction() as cur:
+        results = checks.window_results(cur, window)
+    if not results:
+        print(f"no checks recorded for window {window.label} (it has not been audited yet)")
+        return 0
+    print(f"checks of window {window.label}, audited {results[0][5]:%Y-%m-%d %H:%M:%S %Z}")
+    print(f"  {'status':<6} {'severity':<8} {'rows':>6}  check")
+    for name, severity, status, failing, sample, _ in results:
+        print(f"  {status:<6} {severity:<8} {failing:>6}  {name}")
+        for line in (sample or "").splitlines():
+            print(f"  {'':<6} {'':<8} {'':>6}    {line[:150]}")
+    return 1 if any(status == "fail" for _, _, status, *_ in results) else 0
 
 
 def parser() -> argparse.ArgumentParser:
@@ -145,6 +164,10 @@ def parser() -> argparse.ArgumentParser:
     show.add_argument("model")
     show.add_argument("--window", required=True)
     sql_cmd.set_defaults(func=cmd_sql)
+
+    checks = sub.add_parser("checks", help="the data check results of a window (exit 1 if one failed)")
+    checks.add_argument("--window", required=True)
+    checks.set_defaults(func=cmd_checks)
     return top
 
 

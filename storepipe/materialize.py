@@ -37,5 +37,7 @@ def materialize(cur, model: Model, window: Window) -> int:
     columns = [c.name for c in cur.description]
     cur.execute(delete(model), params)
     cur.execute(insert(model, columns), params)
-    log.info("%s %s: %d rows", model.relation, window, cur.rowcount)
-    return cur.rowcount
+    rows = cur.rowcount
+    cur.execute(sql.load("materialize/drop_rows"))
+    log.info("%s %s: %d rows", model.relation, window, rows)
+    return rows

@@ -19,9 +19,12 @@ def migrate(url: str, which: str) -> list[str]:
         raise ValueError(f"unknown migration set {which!r}")
     backend = get_backend(url)
     migrations = read_migrations(str(sql.root() / "migrations" / which))
-    with backend.lock():
-        pending = backend.to_apply(migrations)
-        backend.apply_migrations(pending)
+    try:
+        with backend.lock():
+            pending = backend.to_apply(migrations)
+            backend.apply_migrations(pending)
+    finally:
+        backend.connection.close()
     applied = [m.id for m in pending]
     for migration_id in applied:
         log.info("applied %s migration %s", which, migration_id)

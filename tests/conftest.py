@@ -31,6 +31,11 @@ FIRST_TEST_WINDOW = Window.parse("2024-03-01T00:00", 5)
 def stack_env(tmp_path_factory):
     home = tmp_path_factory.mktemp("stack")
     env = stack.up(home, ports={"s3": 0, "risk_api": 0, "luigid": 0}, luigid=True)
+    # tests clone their warehouse from a template nobody connects to (CREATE DATABASE needs that)
+    admin = _admin(env)
+    with admin.cursor() as cur:
+        cur.execute("create database warehouse_template template warehouse owner sde")
+    admin.close()
     yield {**env, "STOREPIPE_HOME": str(home)}
     stack.down(home)
 
@@ -80,7 +85,7 @@ def pipeline(stack_env, tmp_path, monkeypatch):
     database, bucket = f"warehouse_{suffix}", f"orders-{suffix}"
     admin = _admin(stack_env)
     with admin.cursor() as cur:
-        cur.execute(f"create database {database} template warehouse owner sde")
+        cur.execute(f"create database {database} template warehouse_template owner sde")
     env = {
         **stack_env,
         "WAREHOUSE_URL": stack_env["WAREHOUSE_URL"].replace("/warehouse?", f"/{database}?"),

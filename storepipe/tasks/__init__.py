@@ -2,6 +2,7 @@
 
 from storepipe.tasks.extract import ExtractCustomers, ExtractOrders, ExtractRiskScores
 from storepipe.tasks.load import LoadCustomers, LoadOrders, LoadRiskScores
+from storepipe.tasks.publish import PublishMarts
 from storepipe.tasks.run import RunWindow
 from storepipe.tasks.transform import TransformModel
 
@@ -12,6 +13,7 @@ __all__ = [
     "LoadCustomers",
     "LoadOrders",
     "LoadRiskScores",
+    "PublishMarts",
     "RunWindow",
     "TransformModel",
 ]

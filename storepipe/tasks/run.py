@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import luigi
 
-from storepipe import models
 from storepipe.tasks.base import WindowTask
-from storepipe.tasks.transform import TransformModel
+from storepipe.tasks.publish import PublishMarts
 
 
 class RunWindow(WindowTask, luigi.WrapperTask):
-    """Every model of the window built; complete when every `transform:<model>` marker exists."""
+    """Everything for one window: extracts, loads, staging, then marts published after their audit.
+
+    Complete when the window's `publish` marker exists (written with the marts, after the checks pass).
+    """
 
     def marker_names(self) -> list[str]:
-        return [f"transform:{name}" for name in models.discover()]
+        return ["publish"]
 
     def marker_name(self) -> str:
-        return "run"
+        return "publish"
 
     def requires(self):
-        return [TransformModel(window=self.window, model=name) for name in models.discover()]
+        return PublishMarts(window=self.window)
 
     def output(self):
         return []

@@ -1,30 +1,44 @@
-"""TransformModel: one task per SQL model per window; marker `transform:<model>`."""
+"""TransformModel: one task per staging model per window; marker `transform:<model>`."""
 
 from __future__ import annotations
 
 import luigi
 
 from storepipe import materialize, models, warehouse
+from storepipe.errors import ModelError
 from storepipe.tasks.base import WindowTask
 from storepipe.tasks.load import LOADS
 
 
 class TransformModel(WindowTask):
-    """Rebuild a model's slice for the window in one transaction with its marker `transform:<model>`."""
+    """Rebuild a staging model's slice for the window in one transaction with its marker `transform:<model>`.
 
-    model = luigi.Parameter(description="Model name: a file stem under sql/transforms/ (see `storepipe sql list`).")
+    Mart models are not run one by one: PublishMarts builds and audits them together.
+    """
+
+    model = luigi.Parameter(description="Staging model name: a file stem under sql/transforms/staging/.")
 
     def marker_name(self) -> str:
         return f"transform:{self.model}"
 
-    def requires(self):
+    def definition(self) -> models.Model:
         definition = models.get(self.model)
+        if definition.layer != "staging":
+            raise ModelError(
+                f"{self.model} is a mart, published with its window's checks",
+                "--model",
+                "run PublishMarts or RunWindow for the window",
+            )
+        return definition
+
+    def requires(self):
+        definition = self.definition()
         loads = [load(window=self.window) for load in LOADS.values()]
         upstream = [TransformModel(window=self.window, model=name) for name in definition.upstream]
         return loads + upstream
 
     def run(self):
-        definition = models.get(self.model)
+        definition = self.definition()
         with self.claim() as cur:
             if cur is None:
                 return

@@ -1,0 +1,2 @@
+delete from storepipe.check_results
+where window_start = %(window_start)s

@@ -1,0 +1,48 @@
+"""Write, audit, publish: a window's mart rows and its checks commit together, or not at all."""
+
+from __future__ import annotations
+
+import logging
+
+from storepipe import checks, materialize, models, warehouse
+from storepipe.markers import MarkerTarget
+from storepipe.window import Window
+
+log = logging.getLogger(__name__)
+
+PUBLISH_LOCK = "publish:marts"
+
+
+class AuditFailed(Exception):
+    """An error-level check failed; carries every result so they can be recorded after the rollback."""
+
+    def __init__(self, results):
+        self.results = results
+
+
+def marts() -> list[models.Model]:
+    return [m for m in models.discover().values() if m.layer == "marts"]
+
+
+def publish(cur, window: Window, task_id: str) -> dict[str, int]:
+    """Build every mart's slice for the window and run every check, in the caller's transaction.
+
+    Raises AuditFailed when an error-level check fails: the caller rolls back, so analysts never
+    see the window's rows (then `record_failure` keeps the results)."""
+    # marts hold rows of many windows (by_key models): one publisher at a time
+    warehouse.lock(cur, PUBLISH_LOCK)
+    rows = {}
+    for model in marts():
+        rows[model.name] = materialize.materialize(cur, model, window)
+        MarkerTarget(f"transform:{model.name}", window, task_id).touch(cur, rows[model.name])
+    results = checks.run(cur, window)
+    if checks.failure(window, results):
+        raise AuditFailed(results)
+    checks.record(cur, window, results)
+    return rows
+
+
+def record_failure(window: Window, error: AuditFailed) -> None:
+    """Keep the failed audit's results (the marts were rolled back) so `storepipe checks` shows why."""
+    with warehouse.transaction() as cur:
+        checks.record(cur, window, error.results)
