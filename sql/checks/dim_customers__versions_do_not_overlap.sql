@@ -23,7 +23,7 @@ inner join versions as later
         earlier.customer_id = later.customer_id
         and earlier.customer_key != later.customer_key
         and earlier.valid_from <= later.valid_from
-        and later.valid_from < earlier.valid_to
+        and earlier.valid_to > later.valid_from
 
 union all
 
