@@ -6,8 +6,9 @@ from __future__ import annotations
 import itertools
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 import luigi
@@ -46,6 +47,8 @@ class Pipeline:
 
     env: dict
     windows: list[Window]
+    monkeypatch: pytest.MonkeyPatch | None = None
+    databases: list[str] = field(default_factory=list)
 
     @property
     def warehouse_url(self) -> str:
@@ -72,6 +75,23 @@ class Pipeline:
             region_name="us-east-1",
         )
 
+    def new_warehouse(self) -> str:
+        """Switch this test to another empty, migrated warehouse database (same lake and sources)."""
+        database = f"warehouse_{secrets.token_hex(4)}"
+        admin = _admin(self.env)
+        try:
+            with admin.cursor() as cur:
+                cur.execute(f"create database {database} template warehouse_template owner sde")
+        finally:
+            admin.close()
+        self.databases.append(database)
+        self.env["WAREHOUSE_URL"] = urlunsplit(urlsplit(self.env["WAREHOUSE_URL"])._replace(path=f"/{database}"))
+        if self.monkeypatch:
+            self.monkeypatch.setenv("WAREHOUSE_URL", self.env["WAREHOUSE_URL"])
+        warehouse.close_shared()
+        luigi.task_register.Register.clear_instance_cache()
+        return self.env["WAREHOUSE_URL"]
+
 
 def _admin(stack_env) -> psycopg2.extensions.connection:
     conn = psycopg2.connect(stack_env["SOURCE_DB_ADMIN_URL"], dbname="postgres")
@@ -81,29 +101,23 @@ def _admin(stack_env) -> psycopg2.extensions.connection:
 
 @pytest.fixture
 def pipeline(stack_env, tmp_path, monkeypatch):
-    suffix = secrets.token_hex(4)
-    database, bucket = f"warehouse_{suffix}", f"orders-{suffix}"
-    admin = _admin(stack_env)
-    with admin.cursor() as cur:
-        cur.execute(f"create database {database} template warehouse_template owner sde")
-    env = {
-        **stack_env,
-        "WAREHOUSE_URL": stack_env["WAREHOUSE_URL"].replace("/warehouse?", f"/{database}?"),
-        "ORDERS_BUCKET": bucket,
-        "LAKE_URL": (tmp_path / "lake").as_uri(),
-    }
+    bucket = f"orders-{secrets.token_hex(4)}"
+    env = {**stack_env, "ORDERS_BUCKET": bucket, "LAKE_URL": (tmp_path / "lake").as_uri()}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     config.reset()
-    Pipeline(env, []).s3().create_bucket(Bucket=bucket)
-    luigi.task_register.Register.clear_instance_cache()
     start = next(_window_numbers) * 12
     windows = [
         Window(FIRST_TEST_WINDOW.start + (start + i) * (FIRST_TEST_WINDOW.end - FIRST_TEST_WINDOW.start))
         for i in range(12)
     ]
-    yield Pipeline(env, windows)
+    world = Pipeline(env, windows, monkeypatch)
+    world.new_warehouse()
+    world.s3().create_bucket(Bucket=bucket)
+    yield world
     warehouse.close_shared()
+    admin = _admin(stack_env)
     with admin.cursor() as cur:
-        cur.execute(f"drop database {database} with (force)")
+        for database in world.databases:
+            cur.execute(f"drop database {database} with (force)")
     admin.close()
