@@ -107,3 +107,19 @@ def test_off_boundary_and_unclosed_windows_are_refused_in_one_line(pipeline):
         assert result.returncode != 0
         assert phrase in output
         assert "Traceback" not in output
+
+
+def test_a_window_with_its_lake_in_s3(pipeline, monkeypatch):
+    bucket = pipeline.env["ORDERS_BUCKET"] + "-lake"
+    pipeline.s3().create_bucket(Bucket=bucket)
+    monkeypatch.setenv("LAKE_URL", f"s3://{bucket}/raw")
+    window = pipeline.window(0)
+    counts = pipeline.generate(window, customers=6, orders=25)
+    from tests.helpers import run_windows
+
+    assert run_windows(window).name == "SUCCESS"
+    keys = {o["Key"] for o in pipeline.s3().list_objects_v2(Bucket=bucket)["Contents"]}
+    assert f"raw/orders/window_start={window.start:%Y-%m-%dT%H%M}/orders.csv" in keys
+    assert query(
+        pipeline.warehouse_url, "select count(*) from analytics.fct_orders where window_start = %s", (window.start,)
+    ) == [(counts["orders"],)]
