@@ -4,30 +4,11 @@ import logging
 
 import luigi.tools.range  # noqa: F401  (so `--module storepipe RangeByMinutes` resolves)
 
+from storepipe import tasks
 from storepipe.errors import StorepipeError
-from storepipe.tasks import (
-    ExtractCustomers,
-    ExtractOrders,
-    ExtractRiskScores,
-    LoadCustomers,
-    LoadOrders,
-    LoadRiskScores,
-    PublishMarts,
-    RunWindow,
-    TransformModel,
-)
+from storepipe.tasks import *  # noqa: F403  (registers every task for `luigi --module storepipe`)
 
-__all__ = [
-    "ExtractCustomers",
-    "ExtractOrders",
-    "ExtractRiskScores",
-    "LoadCustomers",
-    "LoadOrders",
-    "LoadRiskScores",
-    "PublishMarts",
-    "RunWindow",
-    "TransformModel",
-]
+__all__ = tasks.__all__
 
 
 class _OneLineUserErrors(logging.Filter):
