@@ -272,11 +272,12 @@ def _minute_slices(since: dt.datetime, until: dt.datetime) -> list[tuple[dt.date
     return slices
 
 
-def _s3(endpoint_url: str):
+def _s3(endpoint_url: str | None):
+    # empty settings mean AWS itself: its endpoint and the instance role's keys
     return boto3.client(
         "s3",
-        endpoint_url=endpoint_url,
-        aws_access_key_id=config.setting("AWS_ACCESS_KEY_ID"),
-        aws_secret_access_key=config.setting("AWS_SECRET_ACCESS_KEY"),
-        region_name=config.setting("AWS_DEFAULT_REGION", "us-east-1"),
+        endpoint_url=endpoint_url or None,
+        aws_access_key_id=config.setting("AWS_ACCESS_KEY_ID", "") or None,
+        aws_secret_access_key=config.setting("AWS_SECRET_ACCESS_KEY", "") or None,
+        region_name=config.setting("AWS_DEFAULT_REGION", "") or "us-east-1",
     )
