@@ -70,6 +70,10 @@ class warehouse(luigi.Config):
 
 
 class customer_db(luigi.Config):
+    max_bad_share = luigi.FloatParameter(
+        default=0.1, significant=False, description="Share of quarantined rows above which a window fails."
+    )
+
     @property
     def url(self) -> str:
         return setting("SOURCE_DB_URL")
@@ -98,6 +102,12 @@ class risk_api(luigi.Config):
     timeout_s = luigi.FloatParameter(default=10.0, significant=False, description="Per-request timeout.")
     attempts = luigi.IntParameter(default=5, significant=False, description="Tries per page before failing.")
     max_wait_s = luigi.FloatParameter(default=30.0, significant=False, description="Longest backoff between tries.")
+    max_retry_time_s = luigi.FloatParameter(
+        default=120.0, significant=False, description="Longest time one page may take, retries included."
+    )
+    max_bad_share = luigi.FloatParameter(
+        default=0.1, significant=False, description="Share of quarantined rows above which a window fails."
+    )
 
     @property
     def url(self) -> str:
@@ -108,3 +118,16 @@ class lake(luigi.Config):
     @property
     def url(self) -> str:
         return setting("LAKE_URL")
+
+
+class backfill(luigi.Config):
+    windows_per_build = luigi.IntParameter(
+        default=12,
+        significant=False,
+        description="Windows per Luigi build; the scheduler's cost per task grows with the tasks in one build.",
+    )
+    task_limit = luigi.IntParameter(
+        default=288,
+        significant=False,
+        description="Most windows one backfill runs (0: no limit); the next run goes on from there.",
+    )

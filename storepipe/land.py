@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from storepipe import quarantine
+from storepipe.errors import TooManyBadRows
 from storepipe.lake import Lake, window_key
 from storepipe.quarantine import Rejected
 from storepipe.window import Window
@@ -39,33 +40,64 @@ def land(
     lake: Lake,
     max_bad_share: float,
 ) -> Landed:
-    """Stream `rows` into the lake; rejects first, so the data object is the commit point.
+    """Stream `rows` into the lake: valid rows to the data object, `Rejected` ones to the rejects object.
 
-    If the data object exists already (a crash after landing, before the marker), it is kept,
-    never rewritten: a window's lake copy is immutable once written.
+    If both objects exist already (a crash after landing, before the marker), they are kept,
+    never rewritten: a window's lake copy is immutable once written. When the window fails its
+    verdict (an unreadable file, too many bad rows), only the rejects object is published and its
+    rows go to storepipe.quarantine, so `storepipe quarantine --window W` shows why; nothing is
+    marked complete. Any other error (a source down mid-stream) publishes nothing.
     """
     data_key, rejects_key = keys(source, window)
     if lake.exists(data_key) and lake.exists(rejects_key):
         log.info("%s for %s already in the lake at %s; keeping it", source, window, lake.locate(data_key))
         return Landed(data_key, rejects_key, _count(lake, data_key), _count(lake, rejects_key), lake.checksum(data_key))
-    good = bad = 0
-    with lake.write(rejects_key) as (rejects_out, _), lake.write(data_key) as (data_out, written):
-        data = csv.writer(io.TextIOWrapper(data_out, encoding="utf-8", newline="", write_through=True))
+    tally = quarantine.Tally()
+    failed = None
+    with lake.write(rejects_key) as (rejects_out, _):
         rejects = csv.writer(io.TextIOWrapper(rejects_out, encoding="utf-8", newline="", write_through=True))
-        data.writerow(columns)
         rejects.writerow(quarantine.COLUMNS)
-        for row in rows:
-            if isinstance(row, Rejected):
-                bad += 1
-                rejects.writerow(row.as_row(source))
-            else:
-                good += 1
-                data.writerow(row)
-                if good % PROGRESS_EVERY == 0:
-                    log.info("%s %s: %d rows landed", source, window, good)
-        quarantine.check_share(source, window.label, good, bad, max_bad_share)
-    log.info("%s %s: %d rows landed, %d rejected, at %s", source, window, good, bad, lake.locate(data_key))
-    return Landed(data_key, rejects_key, good, bad, written.checksum)
+        try:
+            with lake.write(data_key) as (data_out, written):
+                data = csv.writer(io.TextIOWrapper(data_out, encoding="utf-8", newline="", write_through=True))
+                data.writerow(columns)
+                _stream(source, window, rows, data, rejects, tally)
+                failed = quarantine.verdict(source, window, tally, max_bad_share)
+                if failed:
+                    raise failed
+        except (TooManyBadRows, quarantine.UnreadableFile) as err:
+            failed = err
+    if failed:
+        quarantine.record_failed_window(source, window, lake, rejects_key)
+        raise failed
+    if tally.bad:
+        log.warning(
+            "%s %s: %d of %d rows quarantined (under the %.0f%% limit); see `storepipe quarantine --window %s`",
+            source,
+            window,
+            tally.bad,
+            tally.good + tally.bad,
+            max_bad_share * 100,
+            window.label,
+        )
+    log.info("%s %s: %d rows landed, %d rejected, at %s", source, window, tally.good, tally.bad, lake.locate(data_key))
+    return Landed(data_key, rejects_key, tally.good, tally.bad + tally.flagged, written.checksum)
+
+
+def _stream(source: str, window: Window, rows, data, rejects, tally: quarantine.Tally) -> None:
+    """Write each row to its object, counting as it goes."""
+    write_row, write_reject = data.writerow, rejects.writerow
+    good = 0
+    for row in rows:
+        if isinstance(row, Rejected):
+            tally.count(row)
+            write_reject(row.as_row(source))
+        else:
+            good += 1
+            write_row(row)
+            if good % PROGRESS_EVERY == 0:
+                log.info("%s %s: %d rows landed", source, window, good)
+    tally.good = good
 
 
 def _count(lake: Lake, key: str) -> int:

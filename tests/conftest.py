@@ -19,8 +19,9 @@ from storepipe import config, warehouse
 from storepipe.devstack import datagen, stack
 from storepipe.window import Window
 
-os.environ["LUIGI_CONFIG_PATH"] = str(Path(__file__).parent / "luigi.cfg")
-luigi.configuration.get_config().reload()
+os.environ["LUIGI_CONFIG_PATH"] = str(Path(__file__).parent / "luigi.cfg")  # for `luigi` subprocesses
+# luigi reads LUIGI_CONFIG_PATH only when it is imported, so add the file to this process by hand
+luigi.configuration.add_config_path(os.environ["LUIGI_CONFIG_PATH"])
 
 # Each test takes its own windows from a shared calendar, so tests sharing the session's
 # source DB never generate into the same window.

@@ -1,4 +1,11 @@
-"""Orders bucket: list and stream the CSV objects of one window, validating each row on the way."""
+"""Orders bucket: list and stream the CSV objects (`.csv`, `.csv.gz`) of one window, validating each row on the way.
+
+Rules (README "When data is bad"): columns are read by header name (extra ones ignored with a
+warning; a missing one sets the file aside and fails the window); blank lines are skipped; a row
+that fails a check is quarantined with `s3://bucket/key:line` and a reason; a gzip object that does
+not decompress to its end is set aside whole. Duplicate order_ids all land in store.orders;
+stg_orders keeps one per order_id (the latest delivery, then the lowest item_id).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +13,11 @@ import codecs
 import csv
 import datetime as dt
 import logging
+import operator
 import os
 import re
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterable, Iterator
 
 import boto3
 from botocore.config import Config as BotoConfig
@@ -16,17 +25,22 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from storepipe import config
 from storepipe.errors import SourceUnavailable
-from storepipe.quarantine import Rejected
+from storepipe.quarantine import RAW_LIMIT, Rejected
 from storepipe.window import Window
 
 log = logging.getLogger(__name__)
 
 COLUMNS = ["order_id", "customer_id", "item_id", "item_name", "delivered_on"]
-MAX_FIELD = 1000  # characters; a longer field is a broken row, not an item name
+MAX_FIELD = 1000  # characters; a longer item_name is a broken row, not an item name
+MAX_LINE = 1_000_000  # characters; a longer line is skipped unread so memory stays flat, and quarantined
+INT4 = (-(2**31), 2**31 - 1)  # store.orders.customer_id is an integer
+GZIP_OUT_BYTES = 256 * 1024  # decompressed bytes per step, whatever the compression ratio
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 _INT = re.compile(r"^[+-]?\d{1,10}$")
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$")
+_SUSPECT = re.compile("[\x00\udc80-\udcff]")  # NUL, or a byte that was not UTF-8 (kept as a surrogate)
+_OVERLONG = "\x00overlong\n"  # stands in for a line over MAX_LINE, so csv counts it and its record is set aside
 
 _clients: dict[tuple[int, str | None], object] = {}
 
@@ -76,74 +90,277 @@ def iter_orders(window: Window, bucket: str | None = None) -> Iterator[tuple | R
 
 
 def _iter_object(window: Window, bucket: str, key: str) -> Iterator[tuple | Rejected]:
+    where = f"s3://{bucket}/{key}"
+    if key.endswith("/"):
+        return  # a folder placeholder, not a file
+    if key.endswith(".csv.gz"):
+        # a truncated gzip is only found at its end, after rows were read: check it first so
+        # the file is set aside whole, never half loaded (a second read of the object)
+        problem = _gzip_problem(_chunks(bucket, key))
+        if problem:
+            log.warning("%s: %s; the whole file is quarantined", where, problem)
+            yield Rejected(where, f"{problem}; the whole file is set aside", "")
+            return
+        yield from parse_rows(window, where, gunzip(_chunks(bucket, key)))
+    elif key.endswith(".csv"):
+        yield from parse_rows(window, where, _chunks(bucket, key))
+    else:
+        log.warning("%s is neither .csv nor .csv.gz; quarantined unread", where)
+        yield Rejected(where, "not a .csv or .csv.gz object; the whole file is set aside", "")
+
+
+def _chunks(bucket: str, key: str) -> Iterator[bytes]:
+    """The object's bytes as they arrive; a failure mid-stream is the source being unavailable."""
     try:
         body = s3_client().get_object(Bucket=bucket, Key=key)["Body"]
+        try:
+            yield from body.iter_chunks(config.orders_bucket().chunk_bytes)
+        finally:
+            body.close()
     except (BotoCoreError, ClientError) as err:
         raise _unavailable(bucket, err) from err
-    chunk = config.orders_bucket().chunk_bytes
+
+
+def gunzip(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """Stream-decompress gzip (several members allowed); raises `zlib.error` if it is corrupt or cut short."""
+    inflate, started = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16), False
+    for chunk in chunks:
+        while chunk:
+            if inflate.eof:  # the next member of a concatenated gzip
+                inflate = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
+            started = True
+            out = inflate.decompress(chunk, GZIP_OUT_BYTES)
+            if out:
+                yield out
+            chunk = inflate.unused_data if inflate.eof else inflate.unconsumed_tail
+    while started and not inflate.eof:
+        out = inflate.decompress(b"", GZIP_OUT_BYTES)
+        if not out:
+            raise zlib.error("the gzip stream ends before its end marker (a truncated file)")
+        yield out
+
+
+def _gzip_problem(chunks: Iterable[bytes]) -> str | None:
     try:
-        reader = csv.reader(_iter_text_lines(body.iter_chunks(chunk)))
-        header = next(reader, None)
-        if header is None:
-            return
-        where = f"s3://{bucket}/{key}"
-        missing = [c for c in COLUMNS if c not in header]
-        if missing:
-            yield Rejected(f"{where}:1", f"header lacks required columns {missing}", ",".join(header))
-            for _ in reader:
-                pass
-            return
-        positions = [header.index(c) for c in COLUMNS]
-        for row in reader:
-            line = reader.line_num
-            if not row or row == [""]:
-                continue
-            problem = _problem(row, len(header), positions, window)
-            if problem:
-                yield Rejected(f"{where}:{line}", problem, ",".join(row))
-            else:
-                yield tuple(row[p].strip() for p in positions)
-    finally:
-        body.close()
+        for _ in gunzip(chunks):
+            pass
+    except zlib.error as err:
+        return f"not a complete gzip file: {err}"
+    return None
 
 
-def _problem(row: list[str], width: int, positions: list[int], window: Window) -> str | None:
+class _Lines:
+    """The text lines of a byte stream, remembering the lines of the record csv is reading.
+
+    Bytes are decoded as UTF-8 (a leading BOM dropped) with undecodable bytes kept as surrogates;
+    `suspect` turns on once a chunk held one of those or a NUL, and only then are rows checked for them.
+    """
+
+    def __init__(self, chunks: Iterable[bytes]):
+        self.chunks = chunks
+        self.record: list[str] = []
+        self.suspect = False
+        self.overlong_head = ""
+
+    def __iter__(self) -> Iterator[str]:
+        decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="surrogateescape")
+        record, pending, skipping = self.record, "", False
+        for chunk in self.chunks:
+            text = decoder.decode(chunk)
+            if not self.suspect and _SUSPECT.search(text):
+                self.suspect = True
+            if skipping:  # inside a line over MAX_LINE: drop it up to its end
+                cut = text.find("\n")
+                if cut < 0:
+                    continue
+                text, skipping = text[cut + 1 :], False
+                record.append(_OVERLONG)
+                yield _OVERLONG
+            # split on "\n" only: csv itself handles "\r\n" and line breaks inside quotes
+            lines = (pending + text).split("\n")
+            pending = lines.pop()
+            for line in lines:
+                line += "\n"
+                record.append(line)
+                yield line
+            if len(pending) > MAX_LINE:
+                self.suspect, skipping = True, True
+                self.overlong_head, pending = pending[:RAW_LIMIT], ""
+        pending += decoder.decode(b"", final=True)
+        if _SUSPECT.search(pending):
+            self.suspect = True
+        if skipping or len(pending) > MAX_LINE:
+            self.suspect = True
+            self.overlong_head = self.overlong_head or pending[:RAW_LIMIT]
+            pending = _OVERLONG
+        if pending:
+            record.append(pending)
+            yield pending
+
+
+def _iter_text_lines(chunks: Iterable[bytes]) -> Iterator[str]:
+    """Decode a byte stream into lines, keeping line ends so csv can rejoin quoted newlines."""
+    return iter(_Lines(chunks))
+
+
+def parse_rows(window: Window, where: str, chunks: Iterable[bytes]) -> Iterator[tuple | Rejected]:
+    """One CSV file's rows: a clean 5-tuple per valid row, a `Rejected` per bad record or for the whole file."""
+    lines = _Lines(chunks)
+    reader = csv.reader(lines)
+    record = lines.record
+    header = _read_header(reader, record)
+    if header is None:
+        return  # an empty file, or blank lines only
+    names = [name.strip().lower() for name in header]
+    missing = [c for c in COLUMNS if c not in names]
+    repeated = sorted({c for c in COLUMNS if names.count(c) > 1})
+    if missing or repeated:
+        reason = f"header lacks required columns {missing}" if missing else f"header repeats columns {repeated}"
+        yield Rejected(where, f"{reason}; the whole file is set aside", _raw(record, lines), fails_window=True)
+        return
+    unknown = [n for n in names if n not in COLUMNS]
+    if unknown:
+        log.warning("%s: ignoring unknown columns %s", where, unknown)
+    width, pick = len(names), operator.itemgetter(*(names.index(c) for c in COLUMNS))
+    start, end = window.start, window.end
+    done = reader.line_num  # the last line of the previous record
+    record.clear()
+    while True:
+        try:
+            for row in reader:
+                if len(row) == width:
+                    order_id, customer_id, item_id, item_name, delivered_on = pick(row)
+                    values = (
+                        order_id.strip(),
+                        customer_id.strip(),
+                        item_id.strip(),
+                        item_name.strip(),
+                        delivered_on.strip(),
+                    )
+                    problem = _fields_problem(*values, start, end)
+                    if problem is None and lines.suspect:
+                        problem = _bytes_problem(record)
+                    if problem is None:
+                        yield values
+                        done = reader.line_num
+                        record.clear()
+                        continue
+                elif not row or (len(row) == 1 and not row[0].strip()):
+                    done = reader.line_num
+                    record.clear()
+                    continue
+                else:
+                    problem = f"expected {width} fields, found {len(row)}"
+                yield from _set_aside(where, done + 1, problem, record, lines, width, pick, start, end)
+                done = reader.line_num
+                record.clear()
+            return
+        except csv.Error as err:
+            yield from _set_aside(where, done + 1, f"not valid CSV: {err}", record, lines, width, pick, start, end)
+            done = reader.line_num
+            record.clear()
+
+
+def _read_header(reader, record: list[str]) -> list[str] | None:
+    """The first non-blank record; a header csv cannot parse is read as no header at all."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return None
+        except csv.Error:
+            return []
+        if row and any(field.strip() for field in row):
+            return row
+
+
+def _set_aside(where, first, problem, record, lines, width, pick, start, end) -> Iterator[tuple | Rejected]:
+    """Quarantine a bad record; if it spans lines, read them one by one first.
+
+    A stray quote opens a field that swallows the lines after it; any of them that is a valid row
+    on its own loads, and then each other line is quarantined alone. Otherwise the record is one entry.
+    """
+    if lines.suspect:
+        problem = _bytes_problem(record) or problem
+    if len(record) > 1:
+        alone = [_line_alone(text, width, pick, start, end) for text in record]
+        if any(isinstance(result, tuple) for result in alone):
+            for offset, result in enumerate(alone):
+                if isinstance(result, tuple):
+                    yield result
+                elif result is not None:
+                    yield Rejected(f"{where}:{first + offset}", result, _raw([record[offset]], lines))
+            return
+    last = first + len(record) - 1
+    location = f"{where}:{first}" if last <= first else f"{where}:{first}-{last}"
+    yield Rejected(location, problem, _raw(record, lines))
+
+
+def _line_alone(text: str, width, pick, start, end) -> tuple | str | None:
+    """One physical line read as a whole record: the row, the reason it is bad, or None when blank."""
+    problem = _bytes_problem([text])
+    try:
+        row = next(csv.reader([text]), [])
+    except csv.Error as err:
+        return problem or f"not valid CSV: {err}"
+    if not row or (len(row) == 1 and not row[0].strip()):
+        return None
+    if problem:
+        return problem
     if len(row) != width:
         return f"expected {width} fields, found {len(row)}"
-    order_id, customer_id, item_id, item_name, delivered_on = (row[p].strip() for p in positions)
-    if any(len(field) > MAX_FIELD for field in row):
-        return f"a field is longer than {MAX_FIELD} characters"
+    values = tuple(value.strip() for value in pick(row))
+    return _fields_problem(*values, start, end) or values
+
+
+def _raw(record: list[str], lines: _Lines) -> str:
+    text = "".join(lines.overlong_head + "…" if line is _OVERLONG else line for line in record)
+    return text.rstrip("\r\n")
+
+
+def _bytes_problem(record: list[str]) -> str | None:
+    for line in record:
+        if line is _OVERLONG:
+            return f"a line is longer than {MAX_LINE} characters"
+        found = _SUSPECT.search(line)
+        if found:
+            if found.group() == "\x00":
+                return "holds a NUL byte, which PostgreSQL text cannot store"
+            return "holds bytes that are not UTF-8"
+    return None
+
+
+def _fields_problem(order_id, customer_id, item_id, item_name, delivered_on, start, end) -> str | None:
+    """Why these (stripped) values cannot load, or None; cheap on purpose: it runs for every row."""
     if not _UUID.match(order_id):
         return f"order_id {order_id[:40]!r} is not a UUID"
     if not _INT.match(customer_id):
         return f"customer_id {customer_id[:40]!r} is not an integer"
+    if len(customer_id) > 9 and not INT4[0] <= int(customer_id) <= INT4[1]:
+        return f"customer_id {customer_id} is outside the integer range"
     if not _UUID.match(item_id):
         return f"item_id {item_id[:40]!r} is not a UUID"
     if not item_name:
         return "item_name is empty"
+    if len(item_name) > MAX_FIELD:
+        return f"item_name is longer than {MAX_FIELD} characters"
     if not _TIMESTAMP.match(delivered_on):
         return f"delivered_on {delivered_on[:40]!r} is not a timestamp"
     try:
         when = dt.datetime.fromisoformat(delivered_on)
     except ValueError:
         return f"delivered_on {delivered_on!r} is not a valid date"
-    if not window.start <= when < window.end:
-        return f"delivered_on {delivered_on} is outside window {window.label}"
+    if not start <= when < end:
+        return f"delivered_on {delivered_on} is outside window [{start:%Y-%m-%dT%H:%M}, {end:%Y-%m-%dT%H:%M})"
     return None
 
 
-def _iter_text_lines(chunks: Iterator[bytes]) -> Iterator[str]:
-    """Decode a byte stream into lines, keeping line ends so csv can rejoin quoted newlines."""
-    decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
-    pending = ""
-    for chunk in chunks:
-        # split on "\n" only: csv itself handles "\r\n" and line breaks inside quotes
-        *lines, pending = (pending + decoder.decode(chunk)).split("\n")
-        for line in lines:
-            yield line + "\n"
-    pending += decoder.decode(b"", final=True)
-    if pending:
-        yield pending
+def _problem(row: list[str], width: int, positions: list[int], window: Window) -> str | None:
+    """Why one parsed row cannot load, or None (the per-row check of `parse_rows`)."""
+    if len(row) != width:
+        return f"expected {width} fields, found {len(row)}"
+    values = [row[p].strip() for p in positions]
+    return _fields_problem(*values, window.start, window.end)
 
 
 def _unavailable(bucket: str, err: Exception) -> SourceUnavailable:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storepipe import config, land
+from storepipe import land, quarantine
 from storepipe.lake import Lake
 from storepipe.sources import customer_db, orders_bucket, risk_api
 from storepipe.tasks.base import WindowTask
@@ -28,7 +28,7 @@ class _Extract(WindowTask):
                 self.rows(),
                 self.columns,
                 Lake(),
-                config.orders_bucket().max_bad_share,
+                quarantine.max_bad_share(self.source),
             )
             self.output().touch(cur, landed.rows, landed.checksum, landed.key)
 
