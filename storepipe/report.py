@@ -37,11 +37,11 @@ def visualiser_url(task_id: str) -> str | None:
 def render(report: dict, visualiser: str | None) -> str:
     window = report["window"]
     lines = [f"storepipe window {window.label} .. {window.end:%Y-%m-%dT%H:%M} (UTC)", ""]
-    lines.append(f"  {'source':<12} {'extracted':>10} {'loaded':>10} {'quarantined':>12}")
+    lines.append(f"  {'source':<12} {'extracted':>10} {'loaded':>10} {'quarantined':>12} {'flagged':>8}")
     for source, stages in report["sources"].items():
-        cells = [stages["extract"], stages["load"], stages["quarantined"] or 0]
+        cells = [stages["extract"], stages["load"], stages["quarantined"] or 0, stages["flagged"] or 0]
         shown = ["-" if c is None else str(c) for c in cells]
-        lines.append(f"  {source:<12} {shown[0]:>10} {shown[1]:>10} {shown[2]:>12}")
+        lines.append(f"  {source:<12} {shown[0]:>10} {shown[1]:>10} {shown[2]:>12} {shown[3]:>8}")
     lines.append("")
     for subject, rows in report["marts"].items():
         lines.append(f"  {subject:<46} {rows:>8}")

@@ -9,12 +9,12 @@ where window_start = %(window_start)s
 union all
 
 select
-    'quarantined' as stage,
+    case action when 'rejected' then 'quarantined' else 'flagged' end as stage,
     source as subject,
     count(*) as row_count
 from storepipe.quarantine
 where window_start = %(window_start)s
-group by source
+group by action, source
 
 union all
 

@@ -92,7 +92,7 @@ def test_report_counts_match_the_window(pipeline, capsys):
     assert main(["report", "--window", window.label]) == 0
     out = capsys.readouterr().out
     orders_line = next(line for line in out.splitlines() if line.strip().startswith("orders"))
-    assert orders_line.split()[1:] == [str(counts["orders"]), str(counts["orders"]), "0"]
+    assert orders_line.split()[1:] == [str(counts["orders"]), str(counts["orders"]), "0", "0"]
     assert "fct_orders (window)" in out and " 50" in out
     assert "static/visualiser/index.html#tab=graph&taskId=RunWindow_" in out
 
