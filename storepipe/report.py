@@ -19,7 +19,7 @@ def window_report(window: Window) -> dict:
     return {
         "window": window,
         "sources": {
-            source: {stage: counts.get((stage, source)) for stage in ("extract", "load", "quarantined")}
+            source: {stage: counts.get((stage, source)) for stage in ("extract", "load", "quarantined", "flagged")}
             for source in SOURCES
         },
         "transforms": {subject: rows for (stage, subject), rows in counts.items() if stage == "transform"},
