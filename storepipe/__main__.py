@@ -41,9 +41,60 @@ def cmd_down(args) -> int:
 def cmd_status(args) -> int:
     from storepipe.devstack import stack
 
+    if args.start or args.end or args.hours_back is not None:
+        from storepipe import backfill, progress
+
+        windows = backfill.resolve_range(args.start, args.end, args.hours_back, closed=False)
+        print(progress.status_table(backfill.status(windows)))
+        return 0
     for service, state, where in stack.status(config.home()):
         print(f"  {service:<10} {state:<8} {where}")
     return 0
+
+
+def cmd_backfill(args) -> int:
+    from storepipe import backfill, progress
+
+    counts = (("--workers", args.workers, 1), ("--task-limit", args.task_limit, 0))
+    for flag, value, least in (*counts, ("--windows-per-build", args.windows_per_build, 1)):
+        if value is not None and value < least:
+            raise StorepipeError(f"{flag} {value} is too small", "storepipe backfill", f"give {least} or more")
+    windows = backfill.resolve_range(args.start, args.end, args.hours_back)
+    plan = backfill.plan(windows, force=args.force, reverse=args.reverse, task_limit=args.task_limit)
+    span = f"{windows[0].label} .. {windows[-1].end:%Y-%m-%dT%H:%M}"
+    if args.dry_run:
+        print(progress.plan_table(plan))
+        return 0
+    if not plan.todo:
+        print(f"backfill {span}: all {len(windows)} windows complete, nothing to do")
+        return 0
+    scheduler = None if args.local_scheduler else args.scheduler_url or config.setting("LUIGID_URL", "") or None
+    if scheduler:
+        backfill.require_scheduler(scheduler)
+    print(
+        f"backfill {span}: {len(plan.todo)} of {len(windows)} windows to run"
+        f" with {args.workers} worker(s), {'luigid at ' + scheduler if scheduler else 'local scheduler'}",
+        file=sys.stderr,
+        flush=True,
+    )
+    outcome = backfill.run(
+        plan,
+        workers=args.workers,
+        scheduler_url=scheduler,
+        windows_per_build=args.windows_per_build,
+        on_progress=lambda p: print(p.line(), file=sys.stderr, flush=True),
+        log_level="INFO" if args.verbose else "WARNING",
+    )
+    print(progress.summary(outcome.builds), file=sys.stderr)
+    done = outcome.progress
+    print(f"backfill {span}: {done.done} of {done.total} windows done, {done.rows:,} rows loaded")
+    for window in outcome.unfinished:
+        print(f"  {window.label}  not complete yet (another worker may be running it); see `storepipe status`")
+    if plan.held_back:
+        print(f"  {plan.held_back} more windows are beyond the task limit; run the backfill again to go on")
+    for start, why in sorted(outcome.failed.items()):
+        print(f"storepipe: window {start:%Y-%m-%dT%H:%M} failed: {why}", file=sys.stderr)
+    return 0 if outcome.ok else 1
 
 
 def cmd_migrate(args) -> int:
@@ -85,6 +136,14 @@ def cmd_report(args) -> int:
     window = _window(args.window)
     task = RunWindow(window=window)
     print(report.render(report.window_report(window), report.visualiser_url(task.task_id)))
+    return 0
+
+
+def cmd_quarantine(args) -> int:
+    from storepipe import quarantine
+
+    window = _window(args.window)
+    print(quarantine.render(quarantine.listing(window, source=args.source, limit=args.limit)))
     return 0
 
 
@@ -139,7 +198,26 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--no-luigid", action="store_true", help="do not start luigid")
     up.set_defaults(func=cmd_up)
     sub.add_parser("down", help="stop what `up` started").set_defaults(func=cmd_down)
-    sub.add_parser("status", help="say what runs where").set_defaults(func=cmd_status)
+    status = sub.add_parser("status", help="what runs where; with a range, each window's state from its markers")
+    status.add_argument("--start", help="first window of a range, e.g. 2024-01-01T10:00 (UTC)")
+    status.add_argument("--end", help="end of the range, exclusive (default: now)")
+    status.add_argument("--hours-back", type=int, help="the range: the last N hours")
+    status.set_defaults(func=cmd_status)
+
+    backfill = sub.add_parser("backfill", help="run every incomplete window of a range, in small Luigi builds")
+    span = backfill.add_mutually_exclusive_group(required=True)
+    span.add_argument("--start", help="first window, e.g. 2024-01-01T10:00 (UTC)")
+    span.add_argument("--hours-back", type=int, help="every closed window of the last N hours (for cron)")
+    backfill.add_argument("--end", help="end of the range, exclusive (default: the newest closed window's end)")
+    backfill.add_argument("--workers", type=int, default=1, help="Luigi worker processes")
+    backfill.add_argument("--reverse", action="store_true", help="newest windows first")
+    backfill.add_argument("--force", action="store_true", help="re-run complete windows too (their rows are replaced)")
+    backfill.add_argument("--dry-run", action="store_true", help="list the missing and failed windows; run nothing")
+    backfill.add_argument("--task-limit", type=int, help="most windows to run now (default [backfill] task_limit)")
+    backfill.add_argument("--windows-per-build", type=int, help="windows per Luigi build ([backfill])")
+    backfill.add_argument("--scheduler-url", help="luigid to use (default: LUIGID_URL, else a local scheduler)")
+    backfill.add_argument("--local-scheduler", action="store_true", help="use no luigid")
+    backfill.set_defaults(func=cmd_backfill)
 
     migrate = sub.add_parser("migrate", help="apply pending schema migrations (forward-only)")
     migrate.add_argument("--which", choices=["all", "source", "warehouse"], default="warehouse")
@@ -156,6 +234,12 @@ def parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="print what a window produced")
     report.add_argument("--window", required=True)
     report.set_defaults(func=cmd_report)
+
+    quarantined = sub.add_parser("quarantine", help="list a window's quarantined rows: where, why, the raw text")
+    quarantined.add_argument("--window", required=True)
+    quarantined.add_argument("--source", choices=["customers", "orders", "risk_scores"], help="one source only")
+    quarantined.add_argument("--limit", type=int, default=50, help="rows to show (0: all)")
+    quarantined.set_defaults(func=cmd_quarantine)
 
     sql_cmd = sub.add_parser("sql", help="the transform models")
     sql_sub = sql_cmd.add_subparsers(dest="sql_command", required=True)

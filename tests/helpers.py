@@ -51,6 +51,30 @@ def luigi_cli(*args: str, env: dict | None = None, timeout: int = 300) -> subpro
     )
 
 
+def storepipe_cli(*args: str, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    """The `storepipe` console script, as a user runs it."""
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "storepipe"), *args],
+        cwd=REPO,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def task_tree(window: Window) -> dict[str, set[str]]:
+    """Task id -> the ids of the tasks it requires, for every task of the window's RunWindow."""
+    edges, queue = {}, [RunWindow(window=window)]
+    while queue:
+        task = queue.pop()
+        if task.task_id not in edges:
+            deps = luigi.task.flatten(task.requires())
+            edges[task.task_id] = {dep.task_id for dep in deps}
+            queue.extend(deps)
+    return edges
+
+
 def table_hashes(url: str) -> dict[str, tuple[int, str]]:
     """(row count, md5 of the sorted rows) per table: equal hashes mean equal content."""
     hashes = {}

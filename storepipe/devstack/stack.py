@@ -53,6 +53,8 @@ SDE_PASSWORD = "password"
 READER = "storepipe_reader"
 READER_PASSWORD = "reader"
 BUCKET = "orders"
+# luigid's task history; SQLAlchemy 2 with sqlite breaks luigi 3.8.1's history, PostgreSQL does not
+HISTORY_DB = "luigi_history"
 AWS_KEY = "test"
 AWS_REGION = "us-east-1"
 
@@ -98,7 +100,13 @@ def up(home: Path, *, ports: dict | None = None, luigid: bool = True) -> dict[st
             "AWS_DEFAULT_REGION": AWS_REGION,
         }
         if luigid:
-            luigid_port = _ensure(home, "luigid", _port("luigid", ports), lambda p: _luigid_command(home, p))
+            luigid_port = _ensure(
+                home,
+                "luigid",
+                _port("luigid", ports),
+                lambda p: _luigid_command(home, p),
+                env={"LUIGI_CONFIG_PATH": str(_write_luigid_config(home, socket_dir))},
+            )
             env["LUIGID_URL"] = f"http://{HOST}:{luigid_port}/"
         _write_env(home / "env", env)
     config.reset()
@@ -168,7 +176,7 @@ def _provision(pgdata: Path, socket_dir: Path) -> None:
             sql.load("devstack/setup_roles"),
             {"sde_password": SDE_PASSWORD, "reader_password": READER_PASSWORD},
         )
-        cursor.execute(sql.load("devstack/missing_databases"), {"names": ["source", "warehouse"]})
+        cursor.execute(sql.load("devstack/missing_databases"), {"names": ["source", "warehouse", HISTORY_DB]})
         for (name,) in cursor.fetchall():
             log.info("creating database %s", name)
             cursor.execute(sql.load(f"devstack/create_database_{name}"))
@@ -302,6 +310,27 @@ def _ensure(home: Path, name: str, port: int, command: Callable[[int], list[str]
 
     _wait(answers, name, log_path)
     return port
+
+
+def _write_luigid_config(home: Path, socket_dir: Path) -> Path:
+    """luigid's own config: state file under the home, task history in the embedded PostgreSQL."""
+    history = _pg_url(socket_dir, "sde", SDE_PASSWORD, HISTORY_DB).replace("postgresql://", "postgresql+psycopg2://")
+    path = home / "luigid" / "luigi.cfg"
+    path.write_text(
+        "# written by `storepipe up` for the dev stack's luigid\n"
+        "[scheduler]\n"
+        f"state_path = {_cfg_escape(home / 'luigid' / 'state.pickle')}\n"
+        "record_task_history = true\n"
+        "[task_history]\n"
+        f"db_connection = {_cfg_escape(history)}\n"
+    )
+    path.chmod(0o600)
+    return path
+
+
+def _cfg_escape(value: object) -> str:
+    """A value for a luigi config file, whose parser interpolates `%` and `$`."""
+    return str(value).replace("%", "%%").replace("$", "$$")
 
 
 def _luigid_command(home: Path, port: int) -> list[str]:

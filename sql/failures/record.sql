@@ -1,0 +1,7 @@
+-- record: a task failed for a window; keeps only its latest failure.
+insert into storepipe.task_failures (task_name, window_start, task_id, error)
+values (%(task_name)s, %(window_start)s, %(task_id)s, %(error)s)
+on conflict (task_name, window_start) do update set
+    task_id = excluded.task_id,
+    error = excluded.error,
+    failed_at = clock_timestamp()
