@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
 
-from storepipe import config
+from storepipe import config, s3
 from storepipe.errors import ConfigError
 from storepipe.window import Window
 
@@ -160,6 +160,4 @@ class Lake:
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def _s3(self):
-        from storepipe.sources.orders_bucket import s3_client
-
-        return s3_client()
+        return s3.client(config.orders_bucket().endpoint_url)

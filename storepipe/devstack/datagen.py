@@ -14,12 +14,12 @@ from collections import Counter, defaultdict
 from contextlib import closing
 from dataclasses import dataclass
 
-import boto3
 import psycopg2
 from faker import Faker
 
-from storepipe import config, sql
+from storepipe import sql
 from storepipe.errors import StorepipeError
+from storepipe.s3 import client as s3_client
 from storepipe.window import Window, utcnow
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,7 @@ def generate(
         customers=customers,
         orders=orders,
         source_admin_url=source_admin_url,
-        s3=_s3(s3_endpoint_url),
+        s3=s3_client(s3_endpoint_url),
         bucket=bucket,
         append=False,
     )
@@ -101,7 +101,7 @@ def follow(
 ) -> dict[str, int]:
     """Add a small batch to the open window every `every_s` seconds until interrupted; returns the totals."""
     stop = stop or threading.Event()
-    s3 = _s3(s3_endpoint_url)
+    s3 = s3_client(s3_endpoint_url)
     totals: Counter = Counter()
     since = utcnow().replace(microsecond=0)
     done = 0
@@ -270,14 +270,3 @@ def _minute_slices(since: dt.datetime, until: dt.datetime) -> list[tuple[dt.date
         slices.append((since, edge))
         since = edge
     return slices
-
-
-def _s3(endpoint_url: str | None):
-    # empty settings mean AWS itself: its endpoint and the instance role's keys
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint_url or None,
-        aws_access_key_id=config.setting("AWS_ACCESS_KEY_ID", "") or None,
-        aws_secret_access_key=config.setting("AWS_SECRET_ACCESS_KEY", "") or None,
-        region_name=config.setting("AWS_DEFAULT_REGION", "") or "us-east-1",
-    )

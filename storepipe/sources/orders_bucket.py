@@ -14,16 +14,13 @@ import csv
 import datetime as dt
 import logging
 import operator
-import os
 import re
 import zlib
 from collections.abc import Iterable, Iterator
 
-import boto3
-from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
 
-from storepipe import config
+from storepipe import config, s3
 from storepipe.errors import SourceUnavailable
 from storepipe.quarantine import RAW_LIMIT, Rejected
 from storepipe.window import Window
@@ -42,24 +39,9 @@ _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?
 _SUSPECT = re.compile("[\x00\udc80-\udcff]")  # NUL, or a byte that was not UTF-8 (kept as a surrogate)
 _OVERLONG = "\x00overlong\n"  # stands in for a line over MAX_LINE, so csv counts it and its record is set aside
 
-_clients: dict[tuple[int, str | None], object] = {}
-
 
 def s3_client():
-    """One client per process and endpoint (boto3 clients are not fork-safe)."""
-    endpoint = config.orders_bucket().endpoint_url
-    key = (os.getpid(), endpoint)
-    if key not in _clients:
-        # keys from the environment or .storepipe/env; unset means boto3's own chain (an instance role)
-        _clients[key] = boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            aws_access_key_id=config.setting("AWS_ACCESS_KEY_ID", "") or None,
-            aws_secret_access_key=config.setting("AWS_SECRET_ACCESS_KEY", "") or None,
-            region_name=config.setting("AWS_DEFAULT_REGION", "") or None,
-            config=BotoConfig(s3={"addressing_style": "path"}, retries={"mode": "standard", "max_attempts": 5}),
-        )
-    return _clients[key]
+    return s3.client(config.orders_bucket().endpoint_url)
 
 
 def minute_prefixes(window: Window, prefix: str) -> list[str]:

@@ -8,7 +8,8 @@ from tests.helpers import query
 def test_customers_of_the_window_only(pipeline):
     window = pipeline.window(0)
     counts = pipeline.generate(window, customers=8, orders=10)
-    rows = list(customer_db.iter_customers(window))
+    # customers planted odd by other tests may be updated into this window: those come with a flag
+    rows = [r for r in customer_db.iter_customers(window) if not isinstance(r, Rejected)]
     assert len(rows) >= counts["customers_new"] == 8
     assert all(window.start <= row[5] < window.end for row in rows)
 
