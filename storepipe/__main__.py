@@ -148,7 +148,7 @@ def cmd_quarantine(args) -> int:
 
 
 def cmd_sql(args) -> int:
-    from storepipe import materialize, models
+    from storepipe import materialize, models, warehouse
 
     if args.sql_command == "list":
         for model in models.discover().values():
@@ -158,16 +158,9 @@ def cmd_sql(args) -> int:
         return 0
     model = models.get(args.model)
     window = _window(args.window)
-    from storepipe import warehouse
-
-    conn = warehouse.connect()
-    try:
-        statements = [materialize.stage(model), materialize.delete(model)]
-        for statement in statements:
-            print(conn.cursor().mogrify(statement, window.sql_params()).decode() + ";\n")
-        print(f"insert into {model.relation} (<the model's columns>) select <the model's columns> from model_rows;")
-    finally:
-        conn.close()
+    with warehouse.transaction() as cur:
+        for statement in materialize.statements(cur, model, window):
+            print(statement.strip() + ";\n")
     return 0
 
 

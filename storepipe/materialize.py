@@ -14,7 +14,24 @@ log = logging.getLogger(__name__)
 
 
 def stage(model: Model) -> pgsql.Composed:
-    return sql.compose("materialize/stage_rows", model=pgsql.SQL(model.text.strip().rstrip(";")))
+    return sql.compose("materialize/stage_rows", model=_body(model))
+
+
+def _body(model: Model) -> pgsql.SQL:
+    return pgsql.SQL(model.text.strip().rstrip(";"))
+
+
+def columns(cur, model: Model, window: Window) -> list[str]:
+    """The model's output columns, read from the planner without computing a row."""
+    cur.execute(sql.compose("materialize/describe", model=_body(model)), window.sql_params())
+    return [c.name for c in cur.description]
+
+
+def statements(cur, model: Model, window: Window) -> list[str]:
+    """The exact statements a task runs for the window, values bound (for `storepipe sql show`)."""
+    params = window.sql_params()
+    composed = [stage(model), delete(model), insert(model, columns(cur, model, window))]
+    return [cur.mogrify(statement, params).decode() for statement in composed]
 
 
 def delete(model: Model) -> pgsql.Composed:

@@ -41,7 +41,7 @@ history as (
             else versions.updated_at
         end as valid_from,
         coalesce(
-            lead(versions.updated_at) over customer_versions, timestamp '9999-12-31'
+            lead(versions.updated_at) over customer_versions, timestamptz '9999-12-31 00:00:00+00'
         ) as valid_to
     from versions
     window customer_versions as (partition by versions.customer_id order by versions.updated_at)
@@ -49,7 +49,8 @@ history as (
 
 final as (
     select
-        md5(history.customer_id::text || '|' || history.valid_from::text)::uuid as customer_key,
+        -- keyed on the instant, not its text, so the session's time zone cannot change a key
+        md5(history.customer_id::text || '|' || extract(epoch from history.valid_from)::text)::uuid as customer_key,
         history.customer_id,
         history.first_name,
         history.last_name,
@@ -58,7 +59,7 @@ final as (
         latest_scores.risk_score,
         history.valid_from,
         history.valid_to,
-        history.valid_to = timestamp '9999-12-31' as is_current
+        history.valid_to = timestamptz '9999-12-31 00:00:00+00' as is_current
     from history
     left join states on history.state_code = states.state_code
     left join latest_scores on history.customer_id = latest_scores.customer_id

@@ -21,7 +21,7 @@ final as (
     select
         customer_id,
         risk_score,
-        assessed_at,
+        assessed_at at time zone 'UTC' as assessed_at,
         window_start
     from ranked
     where score_rank = 1

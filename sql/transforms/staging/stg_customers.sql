@@ -24,8 +24,8 @@ final as (
         nullif(trim(first_name), '') as first_name,
         nullif(trim(last_name), '') as last_name,
         upper(trim(state_code)) as state_code,
-        datetime_created as created_at,
-        datetime_updated as updated_at,
+        datetime_created at time zone 'UTC' as created_at,
+        datetime_updated at time zone 'UTC' as updated_at,
         window_start
     from ranked
     where version_rank = 1

@@ -24,7 +24,7 @@ final as (
         customer_id,
         item_id,
         trim(item_name) as item_name,
-        delivered_on as delivered_at,
+        delivered_on at time zone 'UTC' as delivered_at,
         window_start
     from ranked
     where order_rank = 1
