@@ -84,11 +84,11 @@ def status_table(status) -> str:
             line += f"  {item.error}"
         lines.append(line.rstrip())
     lines.append(
-        f"{len(status.states)} windows: "
-        + ", ".join(f"{counts.get(state, 0)} {state}" for state in ("done", "failed", "missing", "open"))
-    )
-    lines.append(
         "rows: what each task wrote for the window, from its marker (the marts also rewrite the rows of"
         " other windows they re-point, e.g. the orders of a customer who changed)"
+    )
+    lines.append(
+        f"{len(status.states)} windows: "
+        + ", ".join(f"{counts.get(state, 0)} {state}" for state in ("done", "failed", "missing", "open"))
     )
     return "\n".join(lines)
