@@ -73,7 +73,5 @@ def test_windows_in_reverse_give_the_same_history_and_keys(pipeline, cur):
     # keys hash (customer, instant): same instants give the same keys in any session time zone
     cur.execute("select md5('8|' || extract(epoch from %s::timestamptz)::text)::uuid", (created.replace(tzinfo=UTC),))
     assert reversed_history[0][0] == cur.fetchone()[0]
-    cur.execute(
-        "select md5('9|' || extract(epoch from %s::timestamptz)::text)::uuid", (created.replace(tzinfo=UTC),)
-    )
+    cur.execute("select md5('9|' || extract(epoch from %s::timestamptz)::text)::uuid", (created.replace(tzinfo=UTC),))
     assert in_order[0][0] == cur.fetchone()[0], "built in a Tokyo session, keyed like in UTC"
