@@ -140,3 +140,18 @@ chromium: ## install Debian's chromium (apt-get, as root or with sudo) unless /u
 
 test-browser: venv chromium ## luigid's visualiser in headless chromium after a run; refreshes docs/visualiser.png
 	STOREPIPE_SCREENSHOT=docs/visualiser.png $(BIN)/pytest tests/browser
+
+# ---- Benchmark (issue 7): its own venv, since dlt (the peer it is compared with) and matplotlib are for it alone
+BENCH_VENV := .venv-bench
+
+.PHONY: bench
+
+$(BENCH_VENV)/bin/storepipe: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/pip install --quiet -e '.[bench]'
+	$(BENCH_VENV)/bin/pip check
+	@touch $@
+
+bench: $(BENCH_VENV)/bin/storepipe ## load speed and memory vs raw COPY -> bench/results.md, bench/throughput.png (~15 min; quick: BENCH_SIZES=100000 BENCH_REPEATS=1)
+	$(BENCH_VENV)/bin/python -m benchmarks.bench

@@ -1,0 +1,591 @@
+"""`make bench`: every case in its own process, interleaved, repeated; medians and ratios to raw COPY.
+
+Starts its own stack (PostgreSQL, moto S3, the risk API) in a temporary home, runs the cases of
+benchmarks/child.py against fresh databases copied from a migrated template, writes
+bench/results.md and bench/throughput.png, then stops the stack and removes the home.
+
+Knobs (environment): BENCH_SIZES=100000,1000000,5000000  BENCH_REPEATS=3
+BENCH_CASES=raw_copy,load_orders,whole_window,original_way,dlt  BENCH_ORIGINAL_MAX=1000000
+BENCH_DLT_MAX=1000000  BENCH_OVERHEAD=1  BENCH_BACKFILL_WINDOWS=96  BENCH_BACKFILL_ORDERS=10000
+BENCH_NOOP_REPEATS=5  BENCH_OUT=bench
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import logging
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import closing
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import boto3
+import psycopg2
+
+from benchmarks import data, db, report
+from storepipe import land, quarantine, sql
+from storepipe.devstack import datagen, stack
+from storepipe.errors import StorepipeError
+from storepipe.window import Window
+
+log = logging.getLogger("benchmarks.bench")
+
+ROOT = Path(__file__).resolve().parent.parent
+BIG_WINDOW = "2024-01-01T10:00"  # the window every size's file belongs to
+BACKFILL_START = dt.datetime(2024, 1, 2)
+NOOP_DAY = ("2024-01-03T00:00", "2024-01-04T00:00")
+NOOP_ONE = ("2024-01-03T00:00", "2024-01-03T00:05")
+ROWS_PER_OBJECT = 100_000  # orders per CSV object in the bucket (≈ 11 MB)
+STATE_CODES = datagen.STATE_CODES
+
+
+@dataclass
+class Settings:
+    sizes: list[int]
+    repeats: int
+    cases: list[str]
+    original_max: int
+    dlt_max: int
+    overhead: bool
+    backfill_windows: int
+    backfill_orders: int
+    noop_repeats: int
+    out: Path
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> Settings:
+        def ints(name: str, default: str) -> list[int]:
+            text = env.get(name) or default
+            try:
+                found = [int(part) for part in text.split(",") if part.strip()]
+            except ValueError:
+                found = []
+            if not found or min(found) < 1:
+                raise StorepipeError(f"{name}={text!r} is not a list of positive integers", name, f"e.g. {default}")
+            return found
+
+        cases = [c.strip() for c in (env.get("BENCH_CASES") or ",".join(report.CASES)).split(",") if c.strip()]
+        unknown = sorted(set(cases) - set(report.CASES))
+        if unknown:
+            raise StorepipeError(f"unknown benchmark cases {unknown}", "BENCH_CASES", f"use {','.join(report.CASES)}")
+        if report.BASELINE not in cases:
+            cases.insert(0, report.BASELINE)  # every ratio needs it
+        return cls(
+            sizes=sorted(ints("BENCH_SIZES", "100000,1000000,5000000")),
+            repeats=ints("BENCH_REPEATS", "3")[0],
+            cases=[c for c in report.CASES if c in cases],
+            original_max=ints("BENCH_ORIGINAL_MAX", "1000000")[0],
+            dlt_max=ints("BENCH_DLT_MAX", "1000000")[0],
+            overhead=(env.get("BENCH_OVERHEAD") or "1") != "0",
+            backfill_windows=ints("BENCH_BACKFILL_WINDOWS", "96")[0],
+            backfill_orders=ints("BENCH_BACKFILL_ORDERS", "10000")[0],
+            noop_repeats=ints("BENCH_NOOP_REPEATS", "5")[0],
+            out=ROOT / (env.get("BENCH_OUT") or "bench"),
+        )
+
+    def runs(self, case: str, rows: int) -> bool:
+        """Whether `case` runs at `rows` (the slow baselines stop at their maximum size)."""
+        limits = {"original_way": self.original_max, "dlt": self.dlt_max}
+        return case in self.cases and rows <= limits.get(case, rows)
+
+
+@dataclass
+class Bench:
+    """The running benchmark: the stack's settings, its work folder, and every run so far."""
+
+    settings: Settings
+    env: dict[str, str]
+    work: Path
+    runs: list[report.Run] = field(default_factory=list)
+    files: dict[int, Path] = field(default_factory=dict)
+    lakes: dict[int, Path] = field(default_factory=dict)
+    seq: int = 0
+
+    @property
+    def admin_url(self) -> str:
+        return self.env["SOURCE_DB_ADMIN_URL"]
+
+    @property
+    def warehouse_url(self) -> str:
+        return self.env["WAREHOUSE_URL"]
+
+    def folder(self, label: str) -> Path:
+        self.seq += 1
+        path = self.work / f"{self.seq:04d}-{label}"
+        path.mkdir(parents=True)
+        return path
+
+    def child(self, case: str, args: dict, env: dict | None = None) -> tuple[dict, float, float]:
+        """Run one case in its own process: (its result, wall seconds, peak RSS MB)."""
+        folder = self.folder(case)
+        result_path = folder / "result.json"
+        command = [sys.executable, "-m", "benchmarks.child", case, json.dumps(args), str(result_path)]
+        code, wall, peak = watch(command, {**os.environ, **self.env, **(env or {})}, folder / "log")
+        if code != 0:
+            raise case_failed(case, code, folder / "log")
+        result = json.loads(result_path.read_text())
+        return result, wall, max(peak, result.get("vmhwm_mb", 0.0))
+
+
+def case_failed(case: str, code: int, log_path: Path) -> StorepipeError:
+    """The error for a case that failed; its log is kept in bench/data/, since the work folder goes."""
+    kept = ROOT / "bench" / "data" / f"failed-{case}.log"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(log_path, kept)
+    for line in log_path.read_text(errors="replace").splitlines()[-15:]:
+        log.error("  %s", line)
+    return StorepipeError(f"benchmark case {case} failed (exit {code})", str(kept), "read that log")
+
+
+def watch(command: list[str], env: dict, log_path: Path) -> tuple[int, float, float]:
+    """Run `command` to its end: (exit code, wall seconds, peak RSS MB polled from /proc while it runs).
+
+    ru_maxrss would not do: a child spawned from this process inherits this process's peak.
+    """
+    with open(log_path, "ab") as out:
+        began = time.perf_counter()
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+        peak = [0.0]
+        done = threading.Event()
+
+        def poll() -> None:
+            while not done.is_set():
+                peak[0] = max(peak[0], _vmhwm_mb(proc.pid))
+                done.wait(0.02)
+
+        watcher = threading.Thread(target=poll, daemon=True)
+        watcher.start()
+        code = proc.wait()
+        wall = time.perf_counter() - began
+        done.set()
+        watcher.join()
+    return code, wall, peak[0]
+
+
+def _vmhwm_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        pass
+    return 0.0
+
+
+# --- setup ---------------------------------------------------------------------------------------------
+
+
+def big_window() -> Window:
+    from storepipe.window import window_minutes
+
+    return Window.parse(BIG_WINDOW, window_minutes())
+
+
+def prepare_files(bench: Bench) -> None:
+    folder = ROOT / "bench" / "data"
+    for rows in bench.settings.sizes:
+        began = time.perf_counter()
+        bench.files[rows] = data.orders_csv(folder, big_window(), rows)
+        size_mb = bench.files[rows].stat().st_size / 1e6
+        log.info("data: %s rows, %.0f MB (%.1f s)", f"{rows:,}", size_mb, time.perf_counter() - began)
+
+
+def prepare_lakes(bench: Bench) -> None:
+    """A lake per size holding the file as the window's orders copy (linked, not copied) and no rejects."""
+    window = big_window()
+    for rows, path in bench.files.items():
+        root = bench.work / "lakes" / str(rows)
+        data_key, rejects_key = land.keys("orders", window)
+        (root / data_key).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(path, root / data_key)
+        except OSError:
+            shutil.copyfile(path, root / data_key)
+        with open(root / rejects_key, "w", newline="", encoding="utf-8") as out:
+            csv.writer(out).writerow(quarantine.COLUMNS)
+        bench.lakes[rows] = root
+
+
+def s3_client(env: dict):
+    return boto3.client(
+        "s3",
+        endpoint_url=env["S3_ENDPOINT_URL"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        region_name=env["AWS_DEFAULT_REGION"],
+    )
+
+
+def bucket_for(rows: int) -> str:
+    return f"bench-orders-{rows}"
+
+
+def prepare_sources(bench: Bench) -> None:
+    """The big window's customers in the source DB and each size's orders in a bucket of its own."""
+    window = big_window()
+    ids = list(range(1, data.CUSTOMERS + 1))
+    with closing(psycopg2.connect(bench.admin_url)) as conn, conn, conn.cursor() as cur:
+        cur.execute(
+            sql.load("devstack/insert_customers"),
+            {
+                "customer_ids": ids,
+                "first_names": [f"Cliente {i}" for i in ids],
+                "last_names": ["Bench"] * len(ids),
+                "state_codes": [STATE_CODES[i % len(STATE_CODES)] for i in ids],
+                "created": [window.start] * len(ids),
+            },
+        )
+    s3 = s3_client(bench.env)
+    for rows, path in bench.files.items():
+        began = time.perf_counter()
+        bucket = bucket_for(rows)
+        s3.create_bucket(Bucket=bucket)
+        for part, (minute, body) in enumerate(data.parts(path, ROWS_PER_OBJECT)):
+            s3.put_object(Bucket=bucket, Key=f"orders/{minute:%Y/%m/%d/%H/%M}/part-{part:03d}.csv", Body=body)
+        log.info("bucket %s: %s rows uploaded (%.1f s)", bucket, f"{rows:,}", time.perf_counter() - began)
+
+
+# --- the cases -------------------------------------------------------------------------------------------
+
+
+def run_case(bench: Bench, case: str, rows: int, repeat: int) -> report.Run:
+    name, url = db.fresh(bench.admin_url, bench.warehouse_url, f"{case}_{rows}_{repeat}")
+    window = big_window()
+    detail = None
+    try:
+        if case == "raw_copy":
+            seconds, peak = raw_copy(bench, url, bench.files[rows], window)
+        elif case == "load_orders":
+            result, _, peak = bench.child(
+                "load_orders",
+                {
+                    "window": window.label,
+                    "rows": rows,
+                    "checksum": data.checksum(bench.files[rows]),
+                    "events": str(bench.folder("events") / "tasks.jsonl"),
+                },
+                {"WAREHOUSE_URL": url, "LAKE_URL": bench.lakes[rows].as_uri()},
+            )
+            seconds = result["seconds"]
+        elif case == "whole_window":
+            lake = bench.folder("lake")
+            result, _, peak = bench.child(
+                "whole_window",
+                {"window": window.label, "rows": rows, "events": str(lake / "tasks.jsonl")},
+                {"WAREHOUSE_URL": url, "LAKE_URL": (lake / "lake").as_uri(), "ORDERS_BUCKET": bucket_for(rows)},
+            )
+            shutil.rmtree(lake)
+            seconds, detail = result["seconds"], result.get("detail")
+        elif case == "original_way":
+            result, _, peak = bench.child(
+                "original_way",
+                {"url": url, "csv": str(bench.files[rows]), "rows": rows, "window_start": _iso(window.start)},
+            )
+            seconds = result["seconds"]
+        elif case == "dlt":
+            pipelines = bench.folder("dlt")
+            result, _, peak = bench.child(
+                "dlt", {"url": url, "csv": str(bench.files[rows]), "rows": rows, "pipelines_dir": str(pipelines)}
+            )
+            shutil.rmtree(pipelines)
+            seconds, detail = result["seconds"], result.get("detail")
+        else:
+            raise StorepipeError(f"no benchmark case {case}", "BENCH_CASES", f"use {','.join(report.CASES)}")
+    finally:
+        db.drop(bench.admin_url, name)
+    run = report.Run(case, rows, repeat, seconds, peak, detail)
+    log.info(
+        "%-12s %5s repeat %d: %7.2f s  %9s rows/s  %5.0f MB",
+        case,
+        report.rows_label(rows),
+        repeat + 1,
+        seconds,
+        f"{rows / seconds:,.0f}",
+        peak,
+    )
+    return run
+
+
+def raw_copy(bench: Bench, url: str, path: Path, window: Window) -> tuple[float, float]:
+    """`psql \\copy` of the file into bench.raw_orders: the process is psql itself, timed from start to exit."""
+    quoted = "'" + str(path).replace("'", "''") + "'"
+    meta = (db.SQL_DIR / "raw_copy.psql").read_text().strip().format(path=quoted)
+    folder = bench.folder("raw_copy")
+    env = {**os.environ, "PGOPTIONS": f"-c storepipe.window_start={_iso(window.start)}"}
+    code, seconds, peak = watch(
+        [str(psql()), url, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", meta], env, folder / "log"
+    )
+    if code != 0:
+        raise case_failed("raw_copy", code, folder / "log")
+    loaded = db.count_window(url, "bench", "raw_orders", window.start)
+    if loaded != int(path.stem.rsplit("-", 1)[1]):
+        raise StorepipeError(f"psql \\copy loaded {loaded} rows", str(path), "delete the file so it is written again")
+    return seconds, peak
+
+
+def psql() -> Path:
+    import pgserver
+
+    return Path(pgserver.__file__).resolve().parent / "pginstall" / "bin" / "psql"
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def matrix(settings: Settings) -> list[tuple[str, int, int]]:
+    """(case, rows, repeat) in run order: repeats outermost, cases rotated each repeat so none always goes first."""
+    order = []
+    for repeat in range(settings.repeats):
+        for rows in settings.sizes:
+            cases = [c for c in settings.cases if settings.runs(c, rows)]
+            shift = repeat % len(cases)
+            order.extend((case, rows, repeat) for case in cases[shift:] + cases[:shift])
+    return order
+
+
+# --- overhead: no-op ranges and a backfill ----------------------------------------------------------------
+
+
+def noop_overhead(bench: Bench) -> dict:
+    """A no-op backfill over a day of complete windows vs over one, in-process and as the CLI, interleaved."""
+    name, url = db.fresh(bench.admin_url, bench.warehouse_url, "noop")
+    env = {"WAREHOUSE_URL": url}
+    try:
+        bench.child("seed_markers", {"start": NOOP_DAY[0], "end": NOOP_DAY[1]}, env)
+        found: dict[str, list[float]] = {"day": [], "one": [], "cli_day": [], "cli_one": []}
+        for _ in range(bench.settings.noop_repeats):
+            for key, (start, end) in (("day", NOOP_DAY), ("one", NOOP_ONE)):
+                result, _, _ = bench.child("noop", {"start": start, "end": end}, env)
+                found[key].append(result["seconds"])
+                found[f"cli_{key}"].append(cli_noop(bench, start, end, env))
+    finally:
+        db.drop(bench.admin_url, name)
+    medians = {key: report.median(values) for key, values in found.items()}
+    windows = 24 * 60 // 5
+    result = {
+        "windows": windows,
+        "repeats": bench.settings.noop_repeats,
+        **medians,
+        "ratio": medians["day"] / medians["one"],
+        "cli_ratio": medians["cli_day"] / medians["cli_one"],
+    }
+    log.info(
+        "no-op: day %.3f s, one window %.3f s (ratio %.2f); CLI %.2f s vs %.2f s",
+        *[result[k] for k in ("day", "one", "ratio", "cli_day", "cli_one")],
+    )
+    return result
+
+
+def cli_noop(bench: Bench, start: str, end: str, env: dict) -> float:
+    folder = bench.folder("cli_noop")
+    command = [str(Path(sys.executable).with_name("storepipe")), "backfill", "--start", start, "--end", end]
+    code, seconds, _ = watch([*command, "--local-scheduler"], {**os.environ, **bench.env, **env}, folder / "log")
+    if code != 0 or "nothing to do" not in (folder / "log").read_text(errors="replace"):
+        raise case_failed("cli_noop", code, folder / "log")
+    return seconds
+
+
+def backfill_overhead(bench: Bench) -> list[dict]:
+    """A backfill of N windows x M orders with 1 and 2 workers: wall time and the time no task was running."""
+    settings = bench.settings
+    bucket = "bench-backfill"
+    s3_client(bench.env).create_bucket(Bucket=bucket)
+    from storepipe.window import window_minutes
+
+    first = Window(BACKFILL_START, window_minutes())
+    windows = [first]
+    while len(windows) < settings.backfill_windows:
+        windows.append(windows[-1].next())
+    began = time.perf_counter()
+    for window in windows:
+        datagen.generate(
+            window,
+            customers=20,
+            orders=settings.backfill_orders,
+            seed=7,
+            source_admin_url=bench.admin_url,
+            s3_endpoint_url=bench.env["S3_ENDPOINT_URL"],
+            bucket=bucket,
+        )
+    log.info("backfill data: %d windows x %s orders (%.1f s)", len(windows), settings.backfill_orders, _since(began))
+    found = []
+    for workers in (1, 2):
+        name, url = db.fresh(bench.admin_url, bench.warehouse_url, f"backfill_{workers}")
+        lake = bench.folder("backfill_lake")
+        try:
+            result, _, _ = bench.child(
+                "backfill",
+                {
+                    "start": first.label,
+                    "end": f"{windows[-1].end:%Y-%m-%dT%H:%M}",
+                    "workers": workers,
+                    "events": str(lake / "tasks.jsonl"),
+                },
+                {"WAREHOUSE_URL": url, "LAKE_URL": (lake / "lake").as_uri(), "ORDERS_BUCKET": bucket},
+            )
+        finally:
+            db.drop(bench.admin_url, name)
+            shutil.rmtree(lake, ignore_errors=True)
+        detail = result["detail"]
+        busy = report.busy_seconds(tuple(i) for i in detail["intervals"])
+        found.append(
+            {
+                "workers": workers,
+                "windows": detail["windows"],
+                "orders_per_window": settings.backfill_orders,
+                "rows": result["rows"],
+                "wall": result["seconds"],
+                "tasks": detail["tasks"],
+                "task_seconds": detail["task_seconds"],
+                "busy": busy,
+                "outside_tasks": result["seconds"] - busy,
+            }
+        )
+        log.info(
+            "backfill %d windows, %d worker(s): %.1f s wall, %.1f s with no task running",
+            detail["windows"],
+            workers,
+            result["seconds"],
+            result["seconds"] - busy,
+        )
+    return found
+
+
+def _since(began: float) -> float:
+    return time.perf_counter() - began
+
+
+# --- facts and the run -----------------------------------------------------------------------------------
+
+
+def machine(bench: Bench, load_at_start: float) -> dict[str, str]:
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem_kb = next(
+        int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
+    )
+    commit = _git("rev-parse", "--short", "HEAD")
+    if _git("status", "--porcelain", "--", "storepipe", "sql"):
+        commit += " + uncommitted changes in storepipe/ or sql/"
+    import luigi
+
+    return {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cores (nproc)": str(len(os.sched_getaffinity(0))),
+        "memory": f"{mem_kb / 1024 / 1024:.1f} GiB",
+        "CPU": cpu,
+        "PostgreSQL": f"{db.server_version(bench.warehouse_url)} (embedded, pgserver, Unix socket)",
+        "Python": platform.python_version(),
+        "Luigi": luigi.__version__,
+        "commit": commit or "unknown",
+        # anything else on the machine slows some repeats: medians absorb a little of it, not much
+        "load average (1 min) at start / end": f"{load_at_start:.2f} / {os.getloadavg()[0]:.2f}",
+    }
+
+
+def _git(*args: str) -> str:
+    try:
+        found = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return found.stdout.strip()
+
+
+def main() -> int:
+    try:
+        return run()
+    except StorepipeError as err:
+        print(f"storepipe: {err.line()}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def run() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    for noisy in ("storepipe", "botocore", "boto3", "urllib3", "luigi", "yoyo", "pgserver"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    settings = Settings.from_env(dict(os.environ))
+    load_at_start = os.getloadavg()[0]
+    began = time.perf_counter()
+    home = Path(tempfile.mkdtemp(prefix="storepipe-bench-"))
+    try:
+        env = stack.up(home / "stack", ports={"s3": 0, "risk_api": 0, "luigid": 0}, luigid=False)
+        env = {**env, "STOREPIPE_HOME": str(home / "stack")}
+        os.environ.update(env)  # for this process's own storepipe calls (datagen, sql)
+        bench = Bench(settings, env, home / "work")
+        bench.work.mkdir()
+        log.info("stack up in %s (%.1f s)", home, _since(began))
+        db.make_template(bench.admin_url, bench.warehouse_url)
+        prepare_files(bench)
+        prepare_lakes(bench)
+        if "whole_window" in settings.cases:
+            prepare_sources(bench)
+        for case, rows, repeat in matrix(settings):
+            bench.runs.append(run_case(bench, case, rows, repeat))
+        noop = noop_overhead(bench) if settings.overhead else None
+        backfills = backfill_overhead(bench) if settings.overhead else []
+        facts = machine(bench, load_at_start)
+    finally:
+        stack.down(home / "stack")
+        shutil.rmtree(home, ignore_errors=True)
+    elapsed = _since(began)
+    write_outputs(
+        settings, bench.runs, noop, backfills, facts, elapsed, {r: p.stat().st_size for r, p in bench.files.items()}
+    )
+    log.info("done in %.0f s: %s", elapsed, settings.out / "results.md")
+    return 0
+
+
+def write_outputs(settings, runs, noop, backfills, facts, elapsed, file_sizes) -> None:
+    from benchmarks import plot
+
+    settings.out.mkdir(parents=True, exist_ok=True)
+    summaries = report.summarize(runs)
+    peer = next((r.detail["dlt"] for r in runs if r.case == "dlt" and r.detail), None)
+    if peer:
+        facts = {**facts, "dlt (peer)": peer}
+    found = report.targets(summaries, noop)
+    text = report.document(
+        summaries=summaries,
+        found=found,
+        runs=runs,
+        facts=facts,
+        noop=noop,
+        backfills=backfills,
+        config={
+            "sizes": settings.sizes,
+            "repeats": settings.repeats,
+            "original_max": settings.original_max,
+            "dlt_max": settings.dlt_max,
+            "backfill_windows": settings.backfill_windows,
+            "backfill_orders": settings.backfill_orders,
+            "file_sizes": file_sizes,
+            "elapsed": elapsed,
+            "rows_per_object": ROWS_PER_OBJECT,
+        },
+    )
+    (settings.out / "results.md").write_text(text, encoding="utf-8")
+    plot.plot(summaries, settings.out / "throughput.png", facts)
+    raw = {"runs": [asdict(r) for r in runs], "noop": noop, "backfills": backfills, "facts": facts}
+    data_dir = ROOT / "bench" / "data"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / "runs.json").write_text(json.dumps(raw, indent=1, default=str))
+    print(report.targets_table(found))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
