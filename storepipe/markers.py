@@ -49,9 +49,6 @@ class MarkerTarget(luigi.Target):
             return None
         return dict(zip([c.name for c in cur.description], row, strict=False))
 
-    def remove(self, cur) -> None:
-        cur.execute(sql.load("markers/remove"), self._params())
-
     def _params(self) -> dict:
         return {"task_name": self.task_name, "window_start": self.window.start}
 

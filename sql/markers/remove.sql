@@ -1,4 +1,0 @@
-delete from storepipe.markers
-where
-    task_name = %(task_name)s
-    and window_start = %(window_start)s
