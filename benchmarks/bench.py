@@ -259,6 +259,7 @@ def prepare_sources(bench: Bench) -> None:
 
 def run_case(bench: Bench, case: str, rows: int, repeat: int) -> report.Run:
     name, url = db.fresh(bench.admin_url, bench.warehouse_url, f"{case}_{rows}_{repeat}")
+    db.quiesce(bench.admin_url)
     window = big_window()
     detail = None
     try:
@@ -422,6 +423,7 @@ def backfill_overhead(bench: Bench) -> list[dict]:
     for workers in (1, 2):
         name, url = db.fresh(bench.admin_url, bench.warehouse_url, f"backfill_{workers}")
         lake = bench.folder("backfill_lake")
+        db.quiesce(bench.admin_url)
         try:
             result, _, _ = bench.child(
                 "backfill",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from contextlib import closing
 from functools import cache
@@ -57,6 +58,16 @@ def fresh(admin_url: str, warehouse_url: str, label: str) -> tuple[str, str]:
 def drop(admin_url: str, name: str) -> None:
     with closing(_admin(admin_url)) as conn, conn.cursor() as cur:
         cur.execute(compose("drop_database", database=name))
+
+
+def quiesce(admin_url: str) -> None:
+    """Write out what the last case left dirty (a PostgreSQL checkpoint, then the OS's page cache), untimed.
+
+    Otherwise a case pays for its predecessor's writes: a 5M-row window leaves gigabytes to flush.
+    """
+    with closing(_admin(admin_url)) as conn, conn.cursor() as cur:
+        cur.execute(load("checkpoint"))
+    os.sync()
 
 
 def count_window(url: str, schema: str, table: str, window_start) -> int:

@@ -423,7 +423,8 @@ def document(
         "- Data: one 5-minute window of orders (`order_id,customer_id,item_id,item_name,delivered_on`: two UUIDs, "
         "an int, a name, a timestamp), written by benchmarks/data.py with a seeded generator, cached in bench/data/.",
         "- Every case runs in a process of its own, against a fresh database copied from the migrated warehouse; "
-        "cases are interleaved (repeats outermost, the case order rotated each repeat).",
+        "cases are interleaved (repeats outermost, the case order rotated each repeat); before each one a "
+        "`CHECKPOINT` and a sync write out what the previous case left dirty, untimed.",
         "- raw COPY: `psql \\copy` from the file into `bench.raw_orders`, a table with store.orders' columns, "
         "defaults and not-null constraints and no index; timed from psql's start to its exit.",
         "- LoadOrders: the file is the window's lake copy (file:// lake) and its `extract:orders` marker exists; "
