@@ -25,7 +25,7 @@ def connect(url: str | None = None, *, application: str = "storepipe") -> psycop
     timeout = config.warehouse().statement_timeout_s
     if timeout:
         with conn.cursor() as cur:
-            cur.execute("select set_config('statement_timeout', %s, false)", (f"{timeout}s",))
+            cur.execute(sql.load("warehouse/statement_timeout"), {"timeout": f"{timeout}s"})
         conn.commit()
     return conn
 
