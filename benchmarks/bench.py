@@ -321,9 +321,8 @@ def raw_copy(bench: Bench, url: str, path: Path, window: Window) -> tuple[float,
     quoted = "'" + str(path).replace("'", "''") + "'"
     meta = (db.SQL_DIR / "raw_copy.psql").read_text().strip().format(path=quoted)
     folder = bench.folder("raw_copy")
-    env = {**os.environ, "PGOPTIONS": f"-c storepipe.window_start={_iso(window.start)}"}
     code, seconds, peak = watch(
-        [str(psql()), url, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", meta], env, folder / "log"
+        [str(psql()), url, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", meta], dict(os.environ), folder / "log"
     )
     if code != 0:
         raise case_failed("raw_copy", code, folder / "log")
@@ -531,7 +530,7 @@ def run() -> int:
         bench = Bench(settings, env, home / "work")
         bench.work.mkdir()
         log.info("stack up in %s (%.1f s)", home, _since(began))
-        db.make_template(bench.admin_url, bench.warehouse_url)
+        db.make_template(bench.admin_url, bench.warehouse_url, big_window().start)
         prepare_files(bench)
         prepare_lakes(bench)
         if "whole_window" in settings.cases:

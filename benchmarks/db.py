@@ -38,13 +38,13 @@ def _admin(admin_url: str):
     return conn
 
 
-def make_template(admin_url: str, warehouse_url: str) -> None:
+def make_template(admin_url: str, warehouse_url: str, window_start) -> None:
     """Copy the stack's migrated warehouse once, and add the bench tables to the copy."""
     with closing(_admin(admin_url)) as conn, conn.cursor() as cur:
         cur.execute(compose("drop_database", database=TEMPLATE))
         cur.execute(compose("create_database", database=TEMPLATE, template="warehouse", owner=OWNER))
     with closing(psycopg2.connect(with_database(warehouse_url, TEMPLATE))) as conn, conn, conn.cursor() as cur:
-        cur.execute(load("bench_tables"))
+        cur.execute(load("bench_tables"), {"window_start": window_start})
 
 
 def fresh(admin_url: str, warehouse_url: str, label: str) -> tuple[str, str]:

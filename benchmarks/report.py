@@ -425,8 +425,9 @@ def document(
         "- Every case runs in a process of its own, against a fresh database copied from the migrated warehouse; "
         "cases are interleaved (repeats outermost, the case order rotated each repeat); before each one a "
         "`CHECKPOINT` and a sync write out what the previous case left dirty, untimed.",
-        "- raw COPY: `psql \\copy` from the file into `bench.raw_orders`, a table with store.orders' columns, "
-        "defaults and not-null constraints and no index; timed from psql's start to its exit.",
+        "- raw COPY: `psql \\copy` from the file into `bench.raw_orders`, a table with store.orders' columns and "
+        "not-null constraints, the window's start as a constant default and no index (the window partition "
+        "LoadOrders swaps in, minus nothing); timed from psql's start to its exit.",
         "- LoadOrders: the file is the window's lake copy (file:// lake) and its `extract:orders` marker exists; "
         "`luigi.build([LoadOrders])` with the local scheduler, timed by Luigi's PROCESSING_TIME (task start to "
         "commit), into store.orders as the current migrations define it (indexes, partitions and all).",

@@ -1,4 +1,8 @@
-"""Write one model's rows for one window: stage its SELECT, delete the slice it replaces, insert."""
+"""Write one model's rows for one window: delete the slice it replaces, insert its SELECT.
+
+A `window` model inserts straight from its SELECT; a `by_key` model stages its rows first, because
+the keys to delete are only known from them.
+"""
 
 from __future__ import annotations
 
@@ -30,7 +34,11 @@ def columns(cur, model: Model, window: Window) -> list[str]:
 def statements(cur, model: Model, window: Window) -> list[str]:
     """The exact statements a task runs for the window, values bound (for `storepipe sql show`)."""
     params = window.sql_params()
-    composed = [stage(model), delete(model), insert(model, columns(cur, model, window))]
+    names = columns(cur, model, window)
+    if model.strategy == "window":
+        composed = [delete(model), insert_model(model, names)]
+    else:
+        composed = [stage(model), delete(model), insert(model, names)]
     return [cur.mogrify(statement, params).decode() for statement in composed]
 
 
@@ -42,19 +50,33 @@ def delete(model: Model) -> pgsql.Composed:
 
 
 def insert(model: Model, columns: list[str]) -> pgsql.Composed:
+    """Insert the staged rows."""
     names = pgsql.SQL(", ").join(pgsql.Identifier(c) for c in columns)
     return sql.compose("materialize/insert_rows", target=sql.qualified(model.schema, model.name), columns=names)
+
+
+def insert_model(model: Model, columns: list[str]) -> pgsql.Composed:
+    """Insert the model's SELECT straight (nothing staged)."""
+    names = pgsql.SQL(", ").join(pgsql.Identifier(c) for c in columns)
+    target = sql.qualified(model.schema, model.name)
+    return sql.compose("materialize/insert_model", target=target, columns=names, model=_body(model))
 
 
 def materialize(cur, model: Model, window: Window) -> int:
     """Replace the model's slice for `window` inside the caller's transaction; returns rows inserted."""
     params = window.sql_params()
-    cur.execute(stage(model), params)
-    cur.execute(sql.load("materialize/columns"))
-    columns = [c.name for c in cur.description]
-    cur.execute(delete(model), params)
-    cur.execute(insert(model, columns), params)
-    rows = cur.rowcount
-    cur.execute(sql.load("materialize/drop_rows"))
+    if model.strategy == "window":
+        names = columns(cur, model, window)
+        cur.execute(delete(model), params)
+        cur.execute(insert_model(model, names), params)
+        rows = cur.rowcount
+    else:
+        cur.execute(stage(model), params)
+        cur.execute(sql.load("materialize/columns"))
+        names = [c.name for c in cur.description]
+        cur.execute(delete(model), params)
+        cur.execute(insert(model, names), params)
+        rows = cur.rowcount
+        cur.execute(sql.load("materialize/drop_rows"))
     log.info("%s %s: %d rows", model.relation, window, rows)
     return rows

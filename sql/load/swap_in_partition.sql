@@ -1,0 +1,7 @@
+-- Replace the window's partition by the freshly loaded table, at the end of the load's transaction:
+-- the parent's strong lock (for a re-run's drop) is taken last and held only until the commit.
+drop table if exists {partition};
+
+alter table {fresh} rename to {partition_name};
+
+alter table {parent} attach partition {partition} for values in (%(window_start)s)
