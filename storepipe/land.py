@@ -7,6 +7,7 @@ import io
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import IO
 
 from storepipe import quarantine
 from storepipe.errors import TooManyBadRows
@@ -17,6 +18,15 @@ from storepipe.window import Window
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 100_000
+LINE_END = b"\r\n"  # csv.writer's; with "\n" instead it would not quote a bare "\r" in a field, which COPY rejects
+
+
+@dataclass(frozen=True)
+class Block:
+    """Valid rows already in CSV form, one per "\n"-ended line, none needing quotes: written as they are."""
+
+    data: bytes
+    rows: int
 
 
 @dataclass
@@ -55,13 +65,13 @@ def land(
     tally = quarantine.Tally()
     failed = None
     with lake.write(rejects_key) as (rejects_out, _):
-        rejects = csv.writer(io.TextIOWrapper(rejects_out, encoding="utf-8", newline="", write_through=True))
+        rejects = _csv_writer(rejects_out)
         rejects.writerow(quarantine.COLUMNS)
         try:
             with lake.write(data_key) as (data_out, written):
-                data = csv.writer(io.TextIOWrapper(data_out, encoding="utf-8", newline="", write_through=True))
+                data = _csv_writer(data_out)
                 data.writerow(columns)
-                _stream(source, window, rows, data, rejects, tally)
+                _stream(source, window, rows, data, data_out, rejects, tally)
                 failed = quarantine.verdict(source, window, tally, max_bad_share)
                 if failed:
                     raise failed
@@ -84,14 +94,25 @@ def land(
     return Landed(data_key, rejects_key, tally.good, tally.bad + tally.flagged, written.checksum)
 
 
-def _stream(source: str, window: Window, rows, data, rejects, tally: quarantine.Tally) -> None:
-    """Write each row to its object, counting as it goes."""
+def _csv_writer(out: IO[bytes]):
+    # write_through: each row reaches `out` at once, so a `Block` written to `out` directly stays in order
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    return csv.writer(text, lineterminator=LINE_END.decode())
+
+
+def _stream(source: str, window: Window, rows, data, data_out: IO[bytes], rejects, tally: quarantine.Tally) -> None:
+    """Write each row to its object, counting as it goes; a `Block` goes to the bytes of the data object."""
     write_row, write_reject = data.writerow, rejects.writerow
     good = 0
     for row in rows:
         if isinstance(row, Rejected):
             tally.count(row)
             write_reject(row.as_row(source))
+        elif isinstance(row, Block):
+            data_out.write(row.data.replace(b"\n", LINE_END))  # one line end in the file, as COPY requires
+            if (good + row.rows) // PROGRESS_EVERY > good // PROGRESS_EVERY:
+                log.info("%s %s: %d rows landed", source, window, good + row.rows)
+            good += row.rows
         else:
             good += 1
             write_row(row)

@@ -1,6 +1,7 @@
 """Write one model's rows for one window: delete the slice it replaces, insert its SELECT.
 
-A `window` model inserts straight from its SELECT; a `by_key` model stages its rows first, because
+A `window` model inserts straight from its SELECT (into a fresh partition that replaces the window's
+old one, when its table is partitioned by window); a `by_key` model stages its rows first, because
 the keys to delete are only known from them.
 """
 
@@ -10,7 +11,7 @@ import logging
 
 from psycopg2 import sql as pgsql
 
-from storepipe import sql
+from storepipe import sql, warehouse
 from storepipe.models import Model
 from storepipe.window import Window
 
@@ -35,7 +36,11 @@ def statements(cur, model: Model, window: Window) -> list[str]:
     """The exact statements a task runs for the window, values bound (for `storepipe sql show`)."""
     params = window.sql_params()
     names = columns(cur, model, window)
-    if model.strategy == "window":
+    if model.strategy == "window" and warehouse.is_partitioned(cur, model.schema, model.name):
+        swap = warehouse.window_swap(cur, model.schema, model.name, window)
+        params = swap.params
+        composed = [swap.create, insert_model(model, names, swap.fresh), swap.swap]
+    elif model.strategy == "window":
         composed = [delete(model), insert_model(model, names)]
     else:
         composed = [stage(model), delete(model), insert(model, names)]
@@ -55,17 +60,22 @@ def insert(model: Model, columns: list[str]) -> pgsql.Composed:
     return sql.compose("materialize/insert_rows", target=sql.qualified(model.schema, model.name), columns=names)
 
 
-def insert_model(model: Model, columns: list[str]) -> pgsql.Composed:
-    """Insert the model's SELECT straight (nothing staged)."""
+def insert_model(model: Model, columns: list[str], target: pgsql.Identifier | None = None) -> pgsql.Composed:
+    """Insert the model's SELECT straight (nothing staged), into its table or a fresh partition."""
     names = pgsql.SQL(", ").join(pgsql.Identifier(c) for c in columns)
-    target = sql.qualified(model.schema, model.name)
+    target = target or sql.qualified(model.schema, model.name)
     return sql.compose("materialize/insert_model", target=target, columns=names, model=_body(model))
 
 
 def materialize(cur, model: Model, window: Window) -> int:
     """Replace the model's slice for `window` inside the caller's transaction; returns rows inserted."""
     params = window.sql_params()
-    if model.strategy == "window":
+    if model.strategy == "window" and warehouse.is_partitioned(cur, model.schema, model.name):
+        names = columns(cur, model, window)
+        with warehouse.window_partition(cur, model.schema, model.name, window) as fresh:
+            cur.execute(insert_model(model, names, fresh), params)
+            rows = cur.rowcount
+    elif model.strategy == "window":
         names = columns(cur, model, window)
         cur.execute(delete(model), params)
         cur.execute(insert_model(model, names), params)

@@ -90,7 +90,10 @@ def discover() -> dict[str, Model]:
                     f"add sql/transforms/<layer>/{table}.sql or fix the reference",
                 )
             if table == model.name:
-                raise ModelError("model reads its own output", model.file, "remove the self-reference")
+                # a by_key model stages its rows before it deletes any, so it may read what it replaces
+                if model.strategy != "by_key":
+                    raise ModelError("model reads its own output", model.file, "remove the self-reference")
+                continue
             names.append(table)
         resolved[model.name] = Model(**{**model.__dict__, "upstream": tuple(sorted(names))})
     return {name: resolved[name] for name in _topological(resolved)}

@@ -6,6 +6,7 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import IO
 
 import psycopg2
@@ -68,6 +69,50 @@ def lock(cur, name: str) -> None:
 def bind_window(cur, window: Window) -> None:
     """Let loaded tables' `window_start` default come from this transaction."""
     cur.execute(sql.load("warehouse/bind_window"), window.sql_params())
+
+
+def is_partitioned(cur, schema: str, table: str) -> bool:
+    cur.execute(sql.load("warehouse/is_partitioned"), {"relation": f"{schema}.{table}"})
+    return bool(cur.fetchone()[0])
+
+
+@dataclass(frozen=True)
+class WindowSwap:
+    """The statements that replace a window's partition: create `fresh`, fill it, then `swap` it in."""
+
+    create: pgsql.Composable
+    fresh: pgsql.Identifier
+    swap: pgsql.Composable
+    params: dict
+
+
+def window_swap(cur, schema: str, table: str, window: Window) -> WindowSwap:
+    params = window.sql_params()
+    cur.execute(sql.load("warehouse/window_partition_name"), {**params, "parent": table})
+    name = cur.fetchone()[0]
+    fresh = f"{name}_new"
+    swap = sql.compose(
+        "warehouse/swap_in_partition",
+        parent=sql.qualified(schema, table),
+        partition=sql.qualified(schema, name),
+        partition_name=pgsql.Identifier(name),
+        fresh=sql.qualified(schema, fresh),
+    )
+    params = {**params, "parent": f"{schema}.{table}", "fresh": fresh}
+    return WindowSwap(pgsql.SQL(sql.load("warehouse/create_window_table")), sql.qualified(schema, fresh), swap, params)
+
+
+@contextmanager
+def window_partition(cur, schema: str, table: str, window: Window) -> Iterator[pgsql.Identifier]:
+    """Yield a fresh table to fill with the window's rows; on exit it replaces the window's partition.
+
+    Filling an unindexed table created in this transaction is as fast as PostgreSQL writes, and the
+    parent is locked only by the final swap, from then until the caller's commit.
+    """
+    swap = window_swap(cur, schema, table, window)
+    cur.execute(swap.create, swap.params)
+    yield swap.fresh
+    cur.execute(swap.swap, swap.params)
 
 
 def copy_csv(cur, table: pgsql.Composable, columns: list[str], stream: IO[bytes]) -> int:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from psycopg2 import sql as pgsql
-
 from storepipe import land, quarantine, sql, warehouse
 from storepipe.lake import Lake
 from storepipe.sources import customer_db, orders_bucket, risk_api
@@ -16,8 +14,6 @@ class _Load(WindowTask):
     table: str
     columns: list[str]
     extract: type
-    # one partition per window, swapped in whole (orders: the volume); else delete the window + COPY
-    partitioned = False
 
     def marker_name(self) -> str:
         return f"load:{self.source}"
@@ -33,8 +29,10 @@ class _Load(WindowTask):
                 return
             params = {**self.window.sql_params(), "source": self.source}
             warehouse.bind_window(cur, self.window)
+            # a table partitioned by window (orders: the volume) gets a new partition; others a delete + COPY
+            replace = self._swap_in if warehouse.is_partitioned(cur, "store", self.table) else self._replace
             with lake.open(data_key) as stream:
-                rows = self._swap_in(cur, stream, params) if self.partitioned else self._replace(cur, stream, params)
+                rows = replace(cur, stream, params)
             cur.execute(sql.load("load/delete_quarantine"), params)
             with lake.open(rejects_key) as stream:
                 warehouse.copy_csv(cur, sql.qualified("storepipe", "quarantine"), quarantine.COLUMNS, stream)
@@ -45,22 +43,9 @@ class _Load(WindowTask):
         cur.execute(sql.compose("load/delete_window", table=target), params)
         return warehouse.copy_csv(cur, target, self.columns, stream)
 
-    def _swap_in(self, cur, stream, params) -> int:
-        """COPY into a fresh table, then make it the window's partition (the old one dropped)."""
-        cur.execute(sql.load("load/window_partition_name"), {**params, "parent": self.table})
-        name = cur.fetchone()[0]
-        fresh = sql.qualified("store", f"{name}_loading")
-        cur.execute(sql.compose(f"load/{self.table}_window_table", fresh=fresh), params)
-        rows = warehouse.copy_csv(cur, fresh, self.columns, stream)
-        swap = sql.compose(
-            "load/swap_in_partition",
-            parent=sql.qualified("store", self.table),
-            partition=sql.qualified("store", name),
-            partition_name=pgsql.Identifier(name),
-            fresh=fresh,
-        )
-        cur.execute(swap, params)
-        return rows
+    def _swap_in(self, cur, stream, _params) -> int:
+        with warehouse.window_partition(cur, "store", self.table, self.window) as fresh:
+            return warehouse.copy_csv(cur, fresh, self.columns, stream)
 
 
 class LoadCustomers(_Load):
@@ -73,7 +58,6 @@ class LoadOrders(_Load):
     """Lake orders → store.orders; marker `load:orders`."""
 
     source, table, columns, extract = "orders", "orders", orders_bucket.COLUMNS, ExtractOrders
-    partitioned = True
 
 
 class LoadRiskScores(_Load):

@@ -15,27 +15,40 @@ def test_sql_list_prints_models_in_dependency_order_with_their_task():
     assert "PublishMarts" in next(line for line in result.stdout.splitlines() if "fct_orders" in line)
 
 
+def _shown(model: str, window) -> list[str]:
+    result = storepipe_cli("sql", "show", model, "--window", window.label)
+    assert result.returncode == 0, result.stderr
+    return [s.strip() for s in result.stdout.split(";\n") if s.strip()]
+
+
+def _rows(url: str, table: str, window) -> list[tuple]:
+    return query(url, f"select count(*) from {table} where window_start = %s", (window.start,))
+
+
 def test_sql_show_prints_the_statements_a_task_runs_and_they_run(pipeline):
     window = pipeline.window(0)
     pipeline.generate(window, customers=4, orders=12)
     assert run_windows(window).name == "SUCCESS"
-    result = storepipe_cli("sql", "show", "stg_orders", "--window", window.label)
-    assert result.returncode == 0, result.stderr
-    statements = [s.strip() for s in result.stdout.split(";\n") if s.strip()]
-    # a window model: delete its slice, insert its SELECT straight
+    url = pipeline.warehouse_url
+
+    # a window model on a plain table: delete its slice, insert its SELECT straight
+    statements = _shown("stg_customers", window)
     assert len(statements) == 2
     assert f"'{window.start:%Y-%m-%dT%H:%M:%S}'::timestamp" in statements[0]
-    assert 'insert into "staging"."stg_orders" ("order_id", "customer_id"' in statements[1]
+    assert 'insert into "staging"."stg_customers" ("customer_id", "first_name"' in statements[1]
+
+    # a window model on a table partitioned by window: fill a fresh table, then swap it in
+    swap = _shown("stg_orders", window)
+    partition = f"stg_orders_{window.start:%Y%m%d_%H%M}"
+    assert "storepipe.create_window_table('staging.stg_orders'::regclass, " in swap[0]
+    assert f'insert into "staging"."{partition}_new" ("order_id", "customer_id"' in swap[1]
+    assert f'attach partition "staging"."{partition}"' in swap[-1]
 
     # replaying them by hand gives what the task gave
-    before = query(
-        pipeline.warehouse_url, "select count(*) from staging.stg_orders where window_start = %s", (window.start,)
-    )
-    query(pipeline.warehouse_url, ";\n".join(statements))
-    after = query(
-        pipeline.warehouse_url, "select count(*) from staging.stg_orders where window_start = %s", (window.start,)
-    )
-    assert before == after == [(12,)]
+    before = _rows(url, "staging.stg_customers", window), _rows(url, "staging.stg_orders", window)
+    query(url, ";\n".join(statements + swap))
+    after = _rows(url, "staging.stg_customers", window), _rows(url, "staging.stg_orders", window)
+    assert before == after == ([(4,)], [(12,)])
 
 
 def test_sql_show_refuses_an_unknown_model_in_one_line():

@@ -78,3 +78,14 @@ def test_model_without_a_materialization_header_is_refused(sql_dir):
     (sql_dir / "transforms" / "staging" / "stg_plain.sql").write_text("select 1 as one\n")
     with pytest.raises(ModelError, match="materialized"):
         models.discover()
+
+
+def test_only_a_by_key_model_may_read_its_own_table(sql_dir):
+    marts = sql_dir / "transforms" / "marts"
+    (marts / "d_model.sql").write_text("-- materialized: by_key one\nselect one from analytics.d_model\n")
+    models.discover.cache_clear()
+    assert models.get("d_model").upstream == ()  # staged before its delete: no cycle
+    (marts / "e_model.sql").write_text("-- materialized: window\nselect window_start from analytics.e_model\n")
+    models.discover.cache_clear()
+    with pytest.raises(ModelError, match="reads its own output"):
+        models.discover()

@@ -1,7 +1,8 @@
 -- fct_orders: one row per order, pointing at the customer version current at delivery (or the
 -- unknown-customer member); grain order_id. A window writes its own orders and re-points the
--- orders of every customer whose history it changed, so late or out-of-order customer windows
--- converge to the same facts.
+-- published orders of every customer whose history it changed, so late or out-of-order customer
+-- windows converge to the same facts. Those orders are read back from fct_orders itself (by its
+-- customer index): staging.stg_orders is only ever read one window (one partition) at a time.
 -- materialized: by_key order_id
 with
 
@@ -11,14 +12,28 @@ changed_customers as (
 ),
 
 window_orders as (
-    select * from staging.stg_orders
+    select
+        order_id,
+        customer_id,
+        item_id,
+        item_name,
+        delivered_at,
+        window_start
+    from staging.stg_orders
     where window_start = %(window_start)s
 ),
 
 repointed_orders as (
-    select stg_orders.* from staging.stg_orders
-    inner join changed_customers on stg_orders.customer_id = changed_customers.customer_id
-    where stg_orders.window_start != %(window_start)s
+    select
+        fct_orders.order_id,
+        fct_orders.customer_id,
+        fct_orders.item_id,
+        fct_orders.item_name,
+        fct_orders.delivered_at,
+        fct_orders.window_start
+    from analytics.fct_orders
+    inner join changed_customers on fct_orders.customer_id = changed_customers.customer_id
+    where fct_orders.window_start != %(window_start)s
 ),
 
 orders as (

@@ -1,4 +1,4 @@
--- Replace the window's partition by the freshly loaded table, at the end of the load's transaction:
+-- Replace the window's partition by the fresh table just filled, at the end of the transaction:
 -- the parent's strong lock (for a re-run's drop) is taken last and held only until the commit.
 drop table if exists {partition};
 
