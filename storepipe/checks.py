@@ -70,10 +70,13 @@ def discover() -> dict[str, Check]:
     return dict(sorted(found.items(), key=lambda item: (order.index(item[1].model), item[0])))
 
 
-def run(cur, window: Window) -> list[CheckResult]:
-    """Run every check for the window on the caller's transaction (so it sees unpublished rows)."""
+def run(cur, window: Window, layer: str | None = None) -> list[CheckResult]:
+    """Run the window's checks (of one layer's models, or all) on the caller's transaction (so they
+    see unpublished rows)."""
     results = []
     for check in discover().values():
+        if layer and models.get(check.model).layer != layer:
+            continue
         statement = sql.compose("audit/count_and_sample", check=pgsql.SQL(check.text.strip().rstrip(";")))
         cur.execute(statement, {**window.sql_params(), "sample_size": SAMPLE_SIZE})
         rows = cur.fetchall()

@@ -28,14 +28,18 @@ def publish(cur, window: Window, task_id: str) -> dict[str, int]:
     """Build every mart's slice for the window and run every check, in the caller's transaction.
 
     Raises AuditFailed when an error-level check fails: the caller rolls back, so analysts never
-    see the window's rows (then `record_failure` keeps the results)."""
+    see the window's rows (then `record_failure` keeps the results). Staging is audited first: a
+    defect there is reported by its own check, and no mart is built from it."""
+    staged = checks.run(cur, window, layer="staging")
+    if checks.failure(window, staged):
+        raise AuditFailed(staged)
     # marts hold rows of many windows (by_key models): one publisher at a time
     warehouse.lock(cur, PUBLISH_LOCK)
     rows = {}
     for model in marts():
         rows[model.name] = materialize.materialize(cur, model, window)
         MarkerTarget(f"transform:{model.name}", window, task_id).touch(cur, rows[model.name])
-    results = checks.run(cur, window)
+    results = staged + checks.run(cur, window, layer="marts")
     if checks.failure(window, results):
         raise AuditFailed(results)
     checks.record(cur, window, results)

@@ -47,10 +47,6 @@ PLANTS = {
     "stg_customer_risk_score__risk_score_in_range": [
         f"update staging.stg_customer_risk_score set risk_score = 150 where ctid = {ONE_STG_SCORE}"
     ],
-    "fct_orders__order_id_unique": [
-        "insert into analytics.fct_orders select * from analytics.fct_orders"
-        " where window_start = %(window_start)s limit 1"
-    ],
     "fct_orders__keys_not_null": [
         "alter table analytics.fct_orders alter column customer_key drop not null",
         f"update analytics.fct_orders set customer_key = null where ctid = {ONE_FACT}",
@@ -110,3 +106,13 @@ def test_check_catches_its_planted_defect(pipeline, audited_window, check_name):
     caught = results[check_name]
     expected = "fail" if caught.check.severity == "error" else "warn"
     assert caught.status == expected and caught.failing_rows >= 1 and caught.samples
+
+
+def test_fct_orders_grain_is_enforced_by_the_warehouse(pipeline, audited_window):
+    """One row per order_id: a second copy of an order is refused outright (no check needs to find it)."""
+    with pytest.raises(psycopg2.errors.UniqueViolation, match="fct_orders_order_id_key"):
+        query(
+            pipeline.warehouse_url,
+            "insert into analytics.fct_orders select * from analytics.fct_orders where window_start = %s limit 1",
+            (audited_window.start,),
+        )
