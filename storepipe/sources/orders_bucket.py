@@ -271,7 +271,12 @@ def parse_rows(
 HEADER_LINE = ",".join(COLUMNS).encode() + b"\n"
 _BOM = codecs.BOM_UTF8
 _UUID_BYTES = rb"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-_INT4_BYTES = rb"[+-]?[0-9]{1,9}"  # 10 digits may be outside int4: the row-by-row path checks those
+# up to 9 digits, or 10 digits up to 2147483647 (ids are often that long); the row-by-row path takes
+# whatever else it accepts (a leading zero, -2147483648)
+_INT4_BYTES = (
+    rb"[+-]?(?:[0-9]{1,9}|1[0-9]{9}|20[0-9]{8}|21[0-3][0-9]{7}|214[0-6][0-9]{6}|2147[0-3][0-9]{5}"
+    rb"|21474[0-7][0-9]{4}|214748[0-2][0-9]{3}|2147483[0-5][0-9]{2}|21474836[0-3][0-9]|214748364[0-7])"
+)
 _NAME_EDGE = rb"[\x21\x23-\x2b\x2d-\x7e]"  # printable ASCII but space, '"' and ',': strip() keeps it
 _NAME_INSIDE = rb'[^,"\r\n\x00]'
 

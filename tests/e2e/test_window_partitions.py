@@ -1,10 +1,11 @@
-"""Replacing a window costs in proportion to the window: store.orders holds one partition per window,
-and a load swaps in a new one without touching any other window's rows."""
+"""Replacing a window costs in proportion to the window: store.orders and staging.stg_orders hold one
+partition per window, and a load or a transform swaps in a new one without touching any other window's rows."""
 
 from contextlib import closing
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
+import pytest
 from yoyo import get_backend, read_migrations
 
 from storepipe import sql
@@ -14,18 +15,24 @@ from tests.helpers import query, run_windows, table_hashes
 PARTITIONS = """
 select child.relname, child.oid::bigint, pg_get_expr(child.relpartbound, child.oid)
 from pg_inherits join pg_class as child on child.oid = pg_inherits.inhrelid
-where pg_inherits.inhparent = 'store.orders'::regclass
+where pg_inherits.inhparent = %s::regclass
 order by child.relname
 """
 
 
-def test_a_forced_reload_swaps_in_only_its_own_windows_partition(pipeline):
+def _partitions(url: str, parent: str) -> dict[str, tuple]:
+    return {name: (oid, bound) for name, oid, bound in query(url, PARTITIONS, (parent,))}
+
+
+@pytest.mark.parametrize("parent", ["store.orders", "staging.stg_orders"])
+def test_a_forced_rerun_swaps_in_only_its_own_windows_partition(pipeline, parent):
     windows = [pipeline.window(0), pipeline.window(1)]
     for window in windows:
         pipeline.generate(window, customers=5, orders=40)
     assert run_windows(*windows).name == "SUCCESS"
-    before = {name: (oid, bound) for name, oid, bound in query(pipeline.warehouse_url, PARTITIONS)}
-    names = [f"orders_{w.start:%Y%m%d_%H%M}" for w in windows]
+    before = _partitions(pipeline.warehouse_url, parent)
+    table = parent.split(".")[1]
+    names = [f"{table}_{w.start:%Y%m%d_%H%M}" for w in windows]
     assert sorted(before) == names
     assert f"'{windows[0].start:%Y-%m-%d %H:%M:%S}'" in before[names[0]][1]
     hashes = table_hashes(pipeline.warehouse_url)
@@ -33,9 +40,9 @@ def test_a_forced_reload_swaps_in_only_its_own_windows_partition(pipeline):
     query(pipeline.warehouse_url, "delete from storepipe.markers where window_start = %s", (windows[0].start,))
     assert run_windows(windows[0]).name == "SUCCESS"
 
-    after = {name: (oid, bound) for name, oid, bound in query(pipeline.warehouse_url, PARTITIONS)}
+    after = _partitions(pipeline.warehouse_url, parent)
     assert sorted(after) == names, "no fresh table is left behind, no window lost its partition"
-    assert after[names[0]][0] != before[names[0]][0], "the reloaded window is a new table"
+    assert after[names[0]][0] != before[names[0]][0], "the re-run window is a new table"
     assert after[names[1]] == before[names[1]], "the other window was not touched"
     assert table_hashes(pipeline.warehouse_url) == hashes
 
@@ -65,7 +72,7 @@ def test_migration_0008_moves_loaded_orders_into_one_partition_per_window(pipeli
     finally:
         backend.connection.close()
 
-    assert [(name, bound) for name, _, bound in query(url, PARTITIONS)] == [
+    assert [(name, bound) for name, _, bound in query(url, PARTITIONS, ("store.orders",))] == [
         (f"orders_{w:%Y%m%d_%H%M}", f"FOR VALUES IN ('{w:%Y-%m-%d %H:%M:%S}')") for w in (w1, w2)
     ]
     assert query(url, "select window_start, count(*) from store.orders group by 1 order by 1") == [(w1, 3), (w2, 3)]

@@ -217,6 +217,13 @@ def test_a_clean_file_is_copied_in_blocks_without_parsing_rows():
     assert sum(item.rows for item in items) == 5000 and b"".join(item.data for item in items) == body
 
 
+def test_ten_digit_customer_ids_inside_int4_stay_on_the_fast_path():
+    ids = ["1000000000", "1999999999", "2099999999", "2147483647", "-2147483647", "2147483599"]
+    body = b"".join(row(n, customer=c) for n, c in enumerate(ids))
+    items = list(parse_rows(WINDOW, WHERE, [HEADER + body]))
+    assert items == [Block(body, len(ids))]
+
+
 @pytest.mark.parametrize(
     "window",
     [Window(dt.datetime(2024, 1, 1, 10, 0), 120), Window(dt.datetime(2024, 1, 1, 10, 0, 30), 5)],
