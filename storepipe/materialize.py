@@ -8,6 +8,7 @@ the keys to delete are only known from them.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from psycopg2 import sql as pgsql
 
@@ -16,6 +17,26 @@ from storepipe.models import Model
 from storepipe.window import Window
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The statements that replace a model's slice, their parameters, and which one inserts the rows."""
+
+    steps: list[pgsql.Composable]
+    params: dict
+    inserts: int
+
+
+def plan(cur, model: Model, window: Window) -> Plan:
+    names = columns(cur, model, window)
+    if model.strategy == "by_key":
+        steps = [stage(model), delete(model), insert(model, names), pgsql.SQL(sql.load("materialize/drop_rows"))]
+        return Plan(steps, window.sql_params(), inserts=2)
+    if warehouse.is_partitioned(cur, model.schema, model.name):
+        swap = warehouse.window_swap(cur, model.schema, model.name, window)
+        return Plan([swap.create, insert_model(model, names, swap.fresh), swap.swap], swap.params, inserts=1)
+    return Plan([delete(model), insert_model(model, names)], window.sql_params(), inserts=1)
 
 
 def stage(model: Model) -> pgsql.Composed:
@@ -34,17 +55,8 @@ def columns(cur, model: Model, window: Window) -> list[str]:
 
 def statements(cur, model: Model, window: Window) -> list[str]:
     """The exact statements a task runs for the window, values bound (for `storepipe sql show`)."""
-    params = window.sql_params()
-    names = columns(cur, model, window)
-    if model.strategy == "window" and warehouse.is_partitioned(cur, model.schema, model.name):
-        swap = warehouse.window_swap(cur, model.schema, model.name, window)
-        params = swap.params
-        composed = [swap.create, insert_model(model, names, swap.fresh), swap.swap]
-    elif model.strategy == "window":
-        composed = [delete(model), insert_model(model, names)]
-    else:
-        composed = [stage(model), delete(model), insert(model, names)]
-    return [cur.mogrify(statement, params).decode() for statement in composed]
+    planned = plan(cur, model, window)
+    return [cur.mogrify(step, planned.params).decode() for step in planned.steps]
 
 
 def delete(model: Model) -> pgsql.Composed:
@@ -69,24 +81,10 @@ def insert_model(model: Model, columns: list[str], target: pgsql.Identifier | No
 
 def materialize(cur, model: Model, window: Window) -> int:
     """Replace the model's slice for `window` inside the caller's transaction; returns rows inserted."""
-    params = window.sql_params()
-    if model.strategy == "window" and warehouse.is_partitioned(cur, model.schema, model.name):
-        names = columns(cur, model, window)
-        with warehouse.window_partition(cur, model.schema, model.name, window) as fresh:
-            cur.execute(insert_model(model, names, fresh), params)
+    planned = plan(cur, model, window)
+    for number, step in enumerate(planned.steps):
+        cur.execute(step, planned.params)
+        if number == planned.inserts:
             rows = cur.rowcount
-    elif model.strategy == "window":
-        names = columns(cur, model, window)
-        cur.execute(delete(model), params)
-        cur.execute(insert_model(model, names), params)
-        rows = cur.rowcount
-    else:
-        cur.execute(stage(model), params)
-        cur.execute(sql.load("materialize/columns"))
-        names = [c.name for c in cur.description]
-        cur.execute(delete(model), params)
-        cur.execute(insert(model, names), params)
-        rows = cur.rowcount
-        cur.execute(sql.load("materialize/drop_rows"))
     log.info("%s %s: %d rows", model.relation, window, rows)
     return rows

@@ -29,23 +29,21 @@ class _Load(WindowTask):
                 return
             params = {**self.window.sql_params(), "source": self.source}
             warehouse.bind_window(cur, self.window)
-            # a table partitioned by window (orders: the volume) gets a new partition; others a delete + COPY
-            replace = self._swap_in if warehouse.is_partitioned(cur, "store", self.table) else self._replace
             with lake.open(data_key) as stream:
-                rows = replace(cur, stream, params)
+                rows = self._replace_window(cur, stream, params)
             cur.execute(sql.load("load/delete_quarantine"), params)
             with lake.open(rejects_key) as stream:
                 warehouse.copy_csv(cur, sql.qualified("storepipe", "quarantine"), quarantine.COLUMNS, stream)
             self.output().touch(cur, rows, self.input().read()["checksum"], data_key)
 
-    def _replace(self, cur, stream, params) -> int:
+    def _replace_window(self, cur, stream, params) -> int:
+        """A table partitioned by window (orders: the volume) gets a new partition; others a delete + COPY."""
+        if warehouse.is_partitioned(cur, "store", self.table):
+            with warehouse.window_partition(cur, "store", self.table, self.window) as fresh:
+                return warehouse.copy_csv(cur, fresh, self.columns, stream)
         target = sql.qualified("store", self.table)
         cur.execute(sql.compose("load/delete_window", table=target), params)
         return warehouse.copy_csv(cur, target, self.columns, stream)
-
-    def _swap_in(self, cur, stream, _params) -> int:
-        with warehouse.window_partition(cur, "store", self.table, self.window) as fresh:
-            return warehouse.copy_csv(cur, fresh, self.columns, stream)
 
 
 class LoadCustomers(_Load):

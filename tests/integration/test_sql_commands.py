@@ -44,6 +44,11 @@ def test_sql_show_prints_the_statements_a_task_runs_and_they_run(pipeline):
     assert f'insert into "staging"."{partition}_new" ("order_id", "customer_id"' in swap[1]
     assert f'attach partition "staging"."{partition}"' in swap[-1]
 
+    # a by_key model: stage its rows, delete their keys, insert them, free the staging table
+    by_key = _shown("fct_orders", window)
+    assert "\ncreate temporary table model_rows on commit drop as\n" in by_key[0]
+    assert by_key[1].startswith("-- by_key") and by_key[-1].endswith("drop table model_rows")
+
     # replaying them by hand gives what the task gave
     before = _rows(url, "staging.stg_customers", window), _rows(url, "staging.stg_orders", window)
     query(url, ";\n".join(statements + swap))
