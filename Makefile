@@ -42,10 +42,11 @@ report: venv ## print what WINDOW produced
 test: venv iac-tools chromium ## run every test against real servers (started by the tests)
 	$(BIN)/pytest
 
-lint: venv ## ruff and sqlfluff, no changes
+lint: venv ## ruff, sqlfluff and the import layers (import-linter), no changes
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint sql/
+	$(BIN)/lint-imports
 
 format: venv ## apply ruff's formatting and fixes
 	$(BIN)/ruff format .
@@ -153,5 +154,5 @@ $(BENCH_VENV)/bin/storepipe: setup.cfg pyproject.toml
 	$(BENCH_VENV)/bin/pip check
 	@touch $@
 
-bench: $(BENCH_VENV)/bin/storepipe ## load speed and memory vs raw COPY -> bench/results.md, bench/throughput.png (~15 min; quick: BENCH_SIZES=100000 BENCH_REPEATS=1)
+bench: $(BENCH_VENV)/bin/storepipe ## load speed and memory vs raw COPY -> benchmarks/results/ (results.md, throughput.png) (~15 min; quick: BENCH_SIZES=100000 BENCH_REPEATS=1)
 	$(BENCH_VENV)/bin/python -m benchmarks.bench

@@ -2,7 +2,7 @@
 
 Starts its own stack (PostgreSQL, moto S3, the risk API) in a temporary home, runs the cases of
 benchmarks/child.py against fresh databases copied from a migrated template, writes
-bench/results.md and bench/throughput.png, then stops the stack and removes the home.
+benchmarks/results/results.md and throughput.png, then stops the stack and removes the home.
 
 Knobs (environment): BENCH_SIZES=100000,1000000,5000000  BENCH_REPEATS=3
 BENCH_CASES=raw_copy,load_orders,whole_window,original_way,dlt  BENCH_ORIGINAL_MAX=1000000
@@ -32,9 +32,12 @@ import boto3
 import psycopg2
 
 from benchmarks import data, db, report
-from storepipe import land, quarantine, sql
-from storepipe.devstack import datagen, stack
+from storepipe import sqlfiles
+from storepipe.devstack import stack
 from storepipe.errors import StorepipeError
+from storepipe.lake import landing
+from storepipe.rows import QUARANTINE_COLUMNS
+from storepipe.simulator import datagen
 from storepipe.window import Window
 
 log = logging.getLogger("benchmarks.bench")
@@ -89,7 +92,7 @@ class Settings:
             backfill_windows=ints("BENCH_BACKFILL_WINDOWS", "96")[0],
             backfill_orders=ints("BENCH_BACKFILL_ORDERS", "10000")[0],
             noop_repeats=ints("BENCH_NOOP_REPEATS", "5")[0],
-            out=ROOT / (env.get("BENCH_OUT") or "bench"),
+            out=ROOT / (env.get("BENCH_OUT") or "benchmarks/results"),
         )
 
     def runs(self, case: str, rows: int) -> bool:
@@ -137,8 +140,8 @@ class Bench:
 
 
 def case_failed(case: str, code: int, log_path: Path) -> StorepipeError:
-    """The error for a case that failed; its log is kept in bench/data/, since the work folder goes."""
-    kept = ROOT / "bench" / "data" / f"failed-{case}.log"
+    """The error for a case that failed; its log is kept in benchmarks/data/, since the work folder goes."""
+    kept = ROOT / "benchmarks" / "data" / f"failed-{case}.log"
     kept.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(log_path, kept)
     for line in log_path.read_text(errors="replace").splitlines()[-15:]:
@@ -191,7 +194,7 @@ def big_window() -> Window:
 
 
 def prepare_files(bench: Bench) -> None:
-    folder = ROOT / "bench" / "data"
+    folder = ROOT / "benchmarks" / "data"
     for rows in bench.settings.sizes:
         began = time.perf_counter()
         bench.files[rows] = data.orders_csv(folder, big_window(), rows)
@@ -204,14 +207,14 @@ def prepare_lakes(bench: Bench) -> None:
     window = big_window()
     for rows, path in bench.files.items():
         root = bench.work / "lakes" / str(rows)
-        data_key, rejects_key = land.keys("orders", window)
+        data_key, rejects_key = landing.keys("orders", window)
         (root / data_key).parent.mkdir(parents=True, exist_ok=True)
         try:
             os.link(path, root / data_key)
         except OSError:
             shutil.copyfile(path, root / data_key)
         with open(root / rejects_key, "w", newline="", encoding="utf-8") as out:
-            csv.writer(out).writerow(quarantine.COLUMNS)
+            csv.writer(out).writerow(QUARANTINE_COLUMNS)
         bench.lakes[rows] = root
 
 
@@ -235,7 +238,7 @@ def prepare_sources(bench: Bench) -> None:
     ids = list(range(1, data.CUSTOMERS + 1))
     with closing(psycopg2.connect(bench.admin_url)) as conn, conn, conn.cursor() as cur:
         cur.execute(
-            sql.load("devstack/insert_customers"),
+            sqlfiles.load("simulator/insert_customers"),
             {
                 "customer_ids": ids,
                 "first_names": [f"Cliente {i}" for i in ids],
@@ -582,7 +585,7 @@ def write_outputs(settings, runs, noop, backfills, facts, elapsed, file_sizes) -
     (settings.out / "results.md").write_text(text, encoding="utf-8")
     plot.plot(summaries, settings.out / "throughput.png", facts)
     raw = {"runs": [asdict(r) for r in runs], "noop": noop, "backfills": backfills, "facts": facts}
-    data_dir = ROOT / "bench" / "data"
+    data_dir = ROOT / "benchmarks" / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / "runs.json").write_text(json.dumps(raw, indent=1, default=str))
     print(report.targets_table(found))

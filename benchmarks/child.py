@@ -81,14 +81,15 @@ def _require_rows(found: int, wanted: int, where: str) -> None:
 
 def load_orders(args: dict) -> dict:
     """storepipe's LoadOrders for a window whose lake copy is the file; timed from task start to commit."""
-    from storepipe import land, warehouse
+    from storepipe.lake import landing
     from storepipe.tasks import ExtractOrders, LoadOrders
+    from storepipe.warehouse import db
 
     window = _window(args["window"])
     extract = ExtractOrders(window=window)
     # what ExtractOrders would have recorded: the Load's requirement is then complete
-    with warehouse.transaction() as cur:
-        extract.output().touch(cur, args["rows"], args["checksum"], land.keys("orders", window)[0])
+    with db.transaction() as cur:
+        extract.output().touch(cur, args["rows"], args["checksum"], landing.keys("orders", window)[0])
     events = Path(args["events"])
     _record_task_times(events)
     _build([LoadOrders(window=window)])
@@ -177,12 +178,14 @@ def dlt_peer(args: dict) -> dict:
 
 def seed_markers(args: dict) -> dict:
     """Setup, untimed: every marker of RunWindow's tree for each window of the range, as a finished day has."""
-    from storepipe import backfill, warehouse
-    from storepipe.markers import MarkerTarget
+    from storepipe.ops import backfill
+    from storepipe.tasks import RunWindow, completeness
+    from storepipe.warehouse import db
+    from storepipe.warehouse.markers import MarkerTarget
 
     windows = backfill.resolve_range(args["start"], args["end"])
-    names = sorted({name for family in backfill.families() for name in family.marker_names()})
-    with warehouse.transaction() as cur:
+    names = sorted({name for family in completeness.families(RunWindow) for name in family.marker_names()})
+    with db.transaction() as cur:
         for window in windows:
             for name in names:
                 MarkerTarget(name, window, "bench-seeded").touch(cur, 0)
@@ -191,7 +194,7 @@ def seed_markers(args: dict) -> dict:
 
 def noop(args: dict) -> dict:
     """`storepipe backfill --local-scheduler` over complete windows, timed in-process (imports excluded)."""
-    from storepipe.__main__ import main
+    from storepipe.cli import main
 
     out = io.StringIO()
     began = time.perf_counter()
@@ -205,7 +208,7 @@ def noop(args: dict) -> dict:
 
 def backfill_run(args: dict) -> dict:
     """A backfill of many small windows (plan + builds of [backfill] windows_per_build), with N workers."""
-    from storepipe import backfill
+    from storepipe.ops import backfill
 
     events = Path(args["events"])
     _record_task_times(events)

@@ -1,4 +1,4 @@
-"""Orders CSVs for one window, written fast and deterministically (no faker per row), cached in bench/data/."""
+"""Orders CSVs for one window, written fast and deterministically (no faker per row), cached in benchmarks/data/."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import random
 from collections.abc import Iterator
 from pathlib import Path
 
-from storepipe.devstack.datagen import PRODUCTS
+from storepipe.simulator.datagen import PRODUCTS
 from storepipe.window import Window
 
 log = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""bench/throughput.png: rows/s and peak RSS against the window's size, one line per case."""
+"""benchmarks/results/throughput.png: rows/s and peak RSS against the window's size, one line per case."""
 
 from __future__ import annotations
 

@@ -298,7 +298,7 @@ def document(
     backfills: Sequence[dict],
     config: dict,
 ) -> str:
-    """bench/results.md: the targets, the cases, where the window's time goes, the overhead, and how."""
+    """benchmarks/results/results.md: the targets, the cases, where the window's time goes, the overhead, and how."""
     passed = sum(t.verdict == "PASS" for t in found)
     failed = sum(t.verdict == "FAIL" for t in found)
     sizes = ", ".join(
@@ -421,7 +421,8 @@ def document(
         "## How it was measured",
         "",
         "- Data: one 5-minute window of orders (`order_id,customer_id,item_id,item_name,delivered_on`: two UUIDs, "
-        "an int, a name, a timestamp), written by benchmarks/data.py with a seeded generator, cached in bench/data/.",
+        "an int, a name, a timestamp), written by benchmarks/data.py with a seeded generator, cached in "
+        "benchmarks/data/.",
         "- Every case runs in a process of its own, against a fresh database copied from the migrated warehouse; "
         "cases are interleaved (repeats outermost, the case order rotated each repeat); before each one a "
         "`CHECKPOINT` and a sync write out what the previous case left dirty, untimed.",

@@ -22,7 +22,7 @@ class WindowError(StorepipeError, ValueError):
 
 
 class ConfigError(StorepipeError):
-    """A missing or invalid setting."""
+    """A missing or invalid setting, or a file of the project that is not where it should be."""
 
 
 class SourceUnavailable(StorepipeError):
@@ -33,9 +33,17 @@ class TooManyBadRows(StorepipeError):
     """More quarantined rows than the configured share allows."""
 
 
+class UnreadableFile(StorepipeError):
+    """A source file the pipeline cannot read at all (a required column is missing): the window waits for a fix."""
+
+
 class ModelError(StorepipeError):
     """A transform model graph that cannot be built (unknown reference, cycle)."""
 
 
 class CheckFailed(StorepipeError):
     """An error-level data check found offending rows."""
+
+
+class WarehouseError(StorepipeError):
+    """The warehouse (or another PostgreSQL) refused or broke off: unreachable, a timeout, a lock not granted."""

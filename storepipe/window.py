@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import luigi
 
+from storepipe import config
 from storepipe.errors import WindowError
 
 LABEL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -134,6 +135,32 @@ class WindowParameter(luigi.Parameter):
 
 
 def window_minutes() -> int:
-    from storepipe.config import window as window_config
+    return config.window().minutes
 
-    return window_config().minutes
+
+# --- the grid of windows ---------------------------------------------------------------------------
+
+
+def closed_until(now: dt.datetime | None = None) -> dt.datetime:
+    """The end of the newest closed window: now, floored to the window grid."""
+    now = now or utcnow()
+    step = window_minutes() * 60
+    seconds = int((now - _EPOCH).total_seconds())
+    return _EPOCH + dt.timedelta(seconds=seconds - seconds % step)
+
+
+def on_grid(moment: dt.datetime, where: str) -> dt.datetime:
+    """`moment` if it is a window boundary; else one line naming the boundary before it."""
+    try:
+        return Window.of(moment, window_minutes()).start
+    except WindowError as err:
+        raise WindowError(err.what, where, err.todo) from None
+
+
+def grid_windows(first: dt.datetime, stop: dt.datetime) -> list[Window]:
+    """Every window starting in [first, stop), on the window grid."""
+    minutes = window_minutes()
+    step = minutes * 60
+    seconds = (first - _EPOCH).total_seconds()
+    start = _EPOCH + dt.timedelta(seconds=-(-seconds // step) * step)
+    return Window(start, minutes).range_to(stop)

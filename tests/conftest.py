@@ -15,8 +15,10 @@ import luigi
 import psycopg2
 import pytest
 
-from storepipe import config, warehouse
-from storepipe.devstack import datagen, stack
+from storepipe import config
+from storepipe.devstack import stack
+from storepipe.simulator import datagen
+from storepipe.warehouse import db
 from storepipe.window import Window
 
 os.environ["LUIGI_CONFIG_PATH"] = str(Path(__file__).parent / "luigi.cfg")  # for `luigi` subprocesses
@@ -89,7 +91,7 @@ class Pipeline:
         self.env["WAREHOUSE_URL"] = urlunsplit(urlsplit(self.env["WAREHOUSE_URL"])._replace(path=f"/{database}"))
         if self.monkeypatch:
             self.monkeypatch.setenv("WAREHOUSE_URL", self.env["WAREHOUSE_URL"])
-        warehouse.close_shared()
+        db.close_shared()
         luigi.task_register.Register.clear_instance_cache()
         return self.env["WAREHOUSE_URL"]
 
@@ -116,7 +118,7 @@ def pipeline(stack_env, tmp_path, monkeypatch):
     world.new_warehouse()
     world.s3().create_bucket(Bucket=bucket)
     yield world
-    warehouse.close_shared()
+    db.close_shared()
     admin = _admin(stack_env)
     with admin.cursor() as cur:
         for database in world.databases:

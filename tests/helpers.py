@@ -89,7 +89,7 @@ def table_hashes(url: str) -> dict[str, tuple[int, str]]:
             " '|' order by concat_ws(',', source, window_start, location, reason, raw))), '')"
             " from storepipe.quarantine"
         )
-        hashes["storepipe.quarantine"] = cur.fetchone()
+        hashes["storepipe.warehouse.quarantine"] = cur.fetchone()
     conn.close()
     return hashes
 

@@ -1,1 +1,1 @@
-"""The local dev stack: embedded servers, a source-data generator and the risk-score service."""
+"""The embedded dev stack for `make run` and the tests: PostgreSQL, S3 (moto), the risk API and luigid."""

@@ -24,8 +24,9 @@ import psutil
 import psycopg2
 from botocore.exceptions import ClientError
 
-from storepipe import config, migrate, sql
+from storepipe import config, sqlfiles
 from storepipe.errors import ConfigError, StorepipeError
+from storepipe.warehouse import migrate
 
 with warnings.catch_warnings():
     # platformdirs warns at pgserver's import when XDG_RUNTIME_DIR is unset; harmless, fatal under `-W error`
@@ -44,7 +45,7 @@ PORT_ENV = {
 }
 # a path its server answers on, and a piece of its command line that tells a live pid is still ours
 HEALTH_PATH = {"s3": "/", "risk_api": "/healthz", "luigid": "/"}
-CMDLINE_MARK = {"s3": "moto.server", "risk_api": "storepipe.devstack.risk_api_app:app", "luigid": "luigid"}
+CMDLINE_MARK = {"s3": "moto.server", "risk_api": "storepipe.simulator.risk_api_app:app", "luigid": "luigid"}
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 
@@ -173,19 +174,19 @@ def _provision(pgdata: Path, socket_dir: Path) -> None:
     admin = _pg_url(socket_dir, "postgres", None, "postgres")
     with _autocommit(admin) as cursor:
         cursor.execute(
-            sql.load("devstack/setup_roles"),
+            sqlfiles.load("devstack/setup_roles"),
             {"sde_password": SDE_PASSWORD, "reader_password": READER_PASSWORD},
         )
-        cursor.execute(sql.load("devstack/missing_databases"), {"names": ["source", "warehouse", HISTORY_DB]})
+        cursor.execute(sqlfiles.load("devstack/missing_databases"), {"names": ["source", "warehouse", HISTORY_DB]})
         for (name,) in cursor.fetchall():
             log.info("creating database %s", name)
-            cursor.execute(sql.load(f"devstack/create_database_{name}"))
+            cursor.execute(sqlfiles.load(f"devstack/create_database_{name}"))
     _require_passwords(pgdata, admin)
     migrate.migrate(_pg_url(socket_dir, "postgres", None, "source"), "source")
     # as sde, so the warehouse schemas and tables belong to the pipeline's own role
     migrate.migrate(_pg_url(socket_dir, "sde", SDE_PASSWORD, "warehouse"), "warehouse")
     with _autocommit(_pg_url(socket_dir, "postgres", None, "source")) as cursor:
-        cursor.execute(sql.load("devstack/grant_reader"))
+        cursor.execute(sqlfiles.load("devstack/grant_reader"))
 
 
 def _require_passwords(pgdata: Path, admin_url: str) -> None:
@@ -195,7 +196,7 @@ def _require_passwords(pgdata: Path, admin_url: str) -> None:
     # rewritten in place so the file keeps its owner (the `pgserver` OS user when run as root)
     hba.write_text(PG_HBA)
     with _autocommit(admin_url) as cursor:
-        cursor.execute(sql.load("devstack/reload_config"))
+        cursor.execute(sqlfiles.load("devstack/reload_config"))
 
 
 def _database_urls(socket_dir: Path) -> dict[str, str]:

@@ -13,19 +13,12 @@ from collections.abc import Iterator
 
 import psycopg2
 
-from storepipe import config, sql
+from storepipe import config, sqlfiles
 from storepipe.errors import SourceUnavailable
-from storepipe.quarantine import FLAGGED, Rejected
+from storepipe.rows import FLAGGED, STATE_CODES, Rejected
 from storepipe.window import Window
 
-COLUMNS = ["customer_id", "first_name", "last_name", "state_code", "datetime_created", "datetime_updated"]
 FETCH_ROWS = 10_000  # rows per round trip of the server-side cursor
-# fmt: off
-STATE_CODES = frozenset((  # store.states: the 27 federative units of Brazil
-    "AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "MT", "MS", "MG", "PA",
-    "PB", "PR", "PE", "PI", "RJ", "RN", "RS", "RO", "RR", "SC", "SP", "SE", "TO",
-))
-# fmt: on
 
 
 def iter_customers(window: Window, url: str | None = None) -> Iterator[tuple | Rejected]:
@@ -43,7 +36,7 @@ def iter_customers(window: Window, url: str | None = None) -> Iterator[tuple | R
         conn.set_session(readonly=True)
         with conn.cursor(name="storepipe_customers") as cur:
             cur.itersize = FETCH_ROWS
-            cur.execute(sql.load("extract/customers_changed_in_window"), window.sql_params())
+            cur.execute(sqlfiles.load("pipeline/customer_db/customers_changed_in_window"), window.sql_params())
             for row in cur:
                 yield row
                 oddities = _oddities(row)

@@ -6,7 +6,7 @@ that fails a check is quarantined with `s3://bucket/key:line` and a reason; a gz
 not decompress to its end is set aside whole. Duplicate order_ids all land in store.orders;
 stg_orders keeps one per order_id (the latest delivery, then the lowest item_id).
 
-A file in the usual layout is first read by a fast path (see `_clean_blocks`), and by the
+A file in the usual layout is first read by a fast path (see `_CleanBlocks`), and by the
 row-by-row path from its first line that is not plainly clean.
 """
 
@@ -21,22 +21,20 @@ import logging
 import operator
 import re
 import zlib
-from collections.abc import Generator, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from storepipe import config, s3
 from storepipe.errors import SourceUnavailable
-from storepipe.land import Block
-from storepipe.quarantine import RAW_LIMIT, Rejected
+from storepipe.rows import INT4, ORDERS, RAW_LIMIT, Block, Rejected
 from storepipe.window import Window
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ["order_id", "customer_id", "item_id", "item_name", "delivered_on"]
+COLUMNS = ORDERS.columns
 MAX_FIELD = 1000  # characters; a longer item_name is a broken row, not an item name
 MAX_LINE = 1_000_000  # characters; a longer line is skipped unread so memory stays flat, and quarantined
-INT4 = (-(2**31), 2**31 - 1)  # store.orders.customer_id is an integer
 GZIP_OUT_BYTES = 256 * 1024  # decompressed bytes per step, whatever the compression ratio
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
@@ -187,11 +185,6 @@ class _Lines:
             yield pending
 
 
-def _iter_text_lines(chunks: Iterable[bytes]) -> Iterator[str]:
-    """Decode a byte stream into lines, keeping line ends so csv can rejoin quoted newlines."""
-    return iter(_Lines(chunks))
-
-
 def parse_rows(
     window: Window, where: str, chunks: Iterable[bytes], *, fast: bool = True
 ) -> Iterator[tuple | Block | Rejected]:
@@ -200,8 +193,9 @@ def parse_rows(
     """
     chunks, base = iter(chunks), 0  # base: the physical lines read before the row-by-row path starts
     if fast and _fast_path_applies(window):
-        pieces, base = yield from _clean_blocks(_block_pattern(window, MAX_FIELD), chunks)
-        chunks = itertools.chain(pieces, chunks)
+        clean = _CleanBlocks(_block_pattern(window, MAX_FIELD), chunks)
+        yield from clean
+        chunks, base = itertools.chain(clean.rest, chunks), clean.lines
     lines = _Lines(chunks, bom=not base)
     reader = csv.reader(lines)
     record = lines.record
@@ -228,29 +222,16 @@ def parse_rows(
     while True:
         try:
             for row in reader:
-                if len(row) == width:
-                    order_id, customer_id, item_id, item_name, delivered_on = pick(row)
-                    values = (
-                        order_id.strip(),
-                        customer_id.strip(),
-                        item_id.strip(),
-                        item_name.strip(),
-                        delivered_on.strip(),
-                    )
-                    problem = _fields_problem(*values, start, end)
-                    if problem is None and lines.suspect:
-                        problem = _bytes_problem(record)
-                    if problem is None:
-                        yield values
-                        done = base + reader.line_num
-                        record.clear()
-                        continue
-                elif not row or (len(row) == 1 and not row[0].strip()):
+                checked = _check(row, width, pick, start, end)
+                if isinstance(checked, tuple) and lines.suspect:
+                    checked = _bytes_problem(record) or checked
+                if not isinstance(checked, str):  # a valid row, or a blank line
+                    if checked is not None:
+                        yield checked
                     done = base + reader.line_num
                     record.clear()
                     continue
-                else:
-                    problem = f"expected {width} fields, found {len(row)}"
+                problem = checked
                 yield from _set_aside(where, done + 1, problem, record, lines, width, pick, start, end)
                 done = base + reader.line_num
                 record.clear()
@@ -312,34 +293,43 @@ def _block_pattern(window: Window, max_field: int) -> re.Pattern[bytes]:
     return re.compile(rb"(?:%s)*" % line)
 
 
-def _clean_blocks(pattern: re.Pattern[bytes], chunks: Iterator[bytes]) -> Generator[Block, None, tuple[list, int]]:
-    """Yield each chunk's complete lines as one `Block` while they are clean; return where that stops.
+class _CleanBlocks:
+    """Iterated, yields each chunk's complete lines as one `Block` while they are clean.
 
-    The return is the bytes not taken, in the chunks they came in (so the row-by-row path reads them
-    exactly as it would have), and the physical lines taken, header included: 0 if not even the header.
+    Once exhausted, `rest` holds the bytes not taken, in the chunks they came in (so the row-by-row
+    path reads them exactly as it would have), and `lines` the physical lines taken, header
+    included: 0 if not even the header.
     """
-    pieces: list[bytes] = []  # the bytes after the last complete line
-    size, lines = 0, 0
-    for chunk in chunks:
-        end = chunk.rfind(b"\n") + 1
-        if not end:
-            pieces.append(chunk)
-            size += len(chunk)
-            if size > MAX_LINE:  # never hold a whole overlong line; the row-by-row path skips it just here
-                return pieces, lines
-            continue
-        block = b"".join([*pieces, chunk[:end]])
-        start = _rows_start(block) if not lines else 0
-        if start is None or not pattern.fullmatch(block, start) or not _is_utf8(block):
-            return [*pieces, chunk], lines
-        rows = block.count(b"\n", start)
-        if rows:
-            yield Block(block[start:] if start else block, rows)
-        lines += rows + (1 if start else 0)
-        pieces, size = ([chunk[end:]] if end < len(chunk) else []), len(chunk) - end
-        if size > MAX_LINE:
-            return pieces, lines
-    return pieces, lines
+
+    def __init__(self, pattern: re.Pattern[bytes], chunks: Iterator[bytes]):
+        self.pattern, self.chunks = pattern, chunks
+        self.rest: list[bytes] = []
+        self.lines = 0
+
+    def __iter__(self) -> Iterator[Block]:
+        pieces: list[bytes] = []  # the bytes after the last complete line
+        size = 0
+        for chunk in self.chunks:
+            end = chunk.rfind(b"\n") + 1
+            if not end:
+                pieces.append(chunk)
+                size += len(chunk)
+                if size > MAX_LINE:  # never hold a whole overlong line; the row-by-row path skips it just here
+                    break
+                continue
+            block = b"".join([*pieces, chunk[:end]])
+            start = _rows_start(block) if not self.lines else 0
+            if start is None or not self.pattern.fullmatch(block, start) or not _is_utf8(block):
+                pieces = [*pieces, chunk]
+                break
+            rows = block.count(b"\n", start)
+            if rows:
+                yield Block(block[start:] if start else block, rows)
+            self.lines += rows + (1 if start else 0)
+            pieces, size = ([chunk[end:]] if end < len(chunk) else []), len(chunk) - end
+            if size > MAX_LINE:
+                break
+        self.rest = pieces
 
 
 def _rows_start(first: bytes) -> int | None:
@@ -400,14 +390,18 @@ def _line_alone(text: str, width, pick, start, end) -> tuple | str | None:
         row = next(csv.reader([text]), [])
     except csv.Error as err:
         return problem or f"not valid CSV: {err}"
+    checked = _check(row, width, pick, start, end)
+    return problem if problem and checked is not None else checked
+
+
+def _check(row: list[str], width: int, pick, start: dt.datetime, end: dt.datetime) -> tuple | str | None:
+    """The one row check: the row's stripped values if it loads, the reason if it cannot, None if blank."""
+    if len(row) == width:
+        values = tuple(value.strip() for value in pick(row))
+        return _fields_problem(*values, start, end) or values
     if not row or (len(row) == 1 and not row[0].strip()):
         return None
-    if problem:
-        return problem
-    if len(row) != width:
-        return f"expected {width} fields, found {len(row)}"
-    values = tuple(value.strip() for value in pick(row))
-    return _fields_problem(*values, start, end) or values
+    return f"expected {width} fields, found {len(row)}"
 
 
 def _raw(record: list[str], lines: _Lines) -> str:
@@ -450,14 +444,6 @@ def _fields_problem(order_id, customer_id, item_id, item_name, delivered_on, sta
     if not start <= when < end:
         return f"delivered_on {delivered_on} is outside window [{start:%Y-%m-%dT%H:%M}, {end:%Y-%m-%dT%H:%M})"
     return None
-
-
-def _problem(row: list[str], width: int, positions: list[int], window: Window) -> str | None:
-    """Why one parsed row cannot load, or None (the per-row check of `parse_rows`)."""
-    if len(row) != width:
-        return f"expected {width} fields, found {len(row)}"
-    values = [row[p].strip() for p in positions]
-    return _fields_problem(*values, window.start, window.end)
 
 
 def _unavailable(bucket: str, err: Exception) -> SourceUnavailable:

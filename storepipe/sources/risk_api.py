@@ -28,14 +28,12 @@ from tenacity import (
 
 from storepipe import config
 from storepipe.errors import SourceUnavailable
-from storepipe.quarantine import Rejected
+from storepipe.rows import INT4, Rejected
 from storepipe.window import Window, parse_datetime, utcnow
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ["customer_id", "risk_score", "assessed_at"]
 PATH = "/risk-scores"
-INT4 = (-(2**31), 2**31 - 1)  # store.customer_risk_score.customer_id is an integer
 TODO = "check RISK_API_URL and that the service runs, then re-run the window"
 
 

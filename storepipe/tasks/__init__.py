@@ -1,9 +1,9 @@
-"""Luigi tasks, in the order data flows: extract, load, transform, run."""
+"""Luigi tasks, in the order data flows: extract, load, transform, publish, run."""
 
 from storepipe.tasks.extract import ExtractCustomers, ExtractOrders, ExtractRiskScores
 from storepipe.tasks.load import LoadCustomers, LoadOrders, LoadRiskScores
 from storepipe.tasks.publish import PublishMarts
-from storepipe.tasks.run import RunWindow
+from storepipe.tasks.run import RangeWindows, RunWindow
 from storepipe.tasks.transform import TransformModel
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "LoadOrders",
     "LoadRiskScores",
     "PublishMarts",
+    "RangeWindows",
     "RunWindow",
     "TransformModel",
 ]

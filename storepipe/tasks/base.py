@@ -1,4 +1,4 @@
-"""WindowTask: the window parameter, the marker output, one-query bulk completeness and the claim."""
+"""WindowTask: the window parameter, the marker output, one-query bulk completeness, the claim and the failure hook."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from contextlib import contextmanager
 
 import luigi
 
-from storepipe import markers, warehouse
-from storepipe.markers import MarkerTarget
+from storepipe.errors import StorepipeError
+from storepipe.warehouse import db, failures, markers
+from storepipe.warehouse.markers import MarkerTarget
 from storepipe.window import Window, WindowParameter
 
 log = logging.getLogger(__name__)
@@ -45,10 +46,30 @@ class WindowTask(luigi.Task):
     @contextmanager
     def claim(self) -> Iterator[object | None]:
         """Hold this task's lock for one transaction; yields None if another worker finished it meanwhile."""
-        with warehouse.transaction() as cur:
-            warehouse.lock(cur, f"{self.marker_name()}@{self.window.label}")
+        with db.transaction() as cur:
+            db.lock(cur, f"{self.marker_name()}@{self.window.label}")
             if self.output().exists_in(cur):
                 log.info("%s was completed by another worker; nothing to do", self)
                 yield None
             else:
                 yield cur
+
+
+@WindowTask.event_handler(luigi.Event.FAILURE)
+def _remember_failure(task, error):
+    """Record which task of which window failed, for `storepipe status` and `storepipe backfill --dry-run`."""
+    failures.record(task.marker_name(), task.window.start, task.task_id, error)
+
+
+class _OneLineUserErrors(logging.Filter):
+    """Show a StorepipeError that reaches the `luigi` command as one line instead of a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, StorepipeError):
+            record.msg, record.args = "storepipe: %s", (error.line(),)
+            record.exc_info = record.exc_text = None
+        return True
+
+
+logging.getLogger("luigi-interface").addFilter(_OneLineUserErrors())

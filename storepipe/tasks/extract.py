@@ -2,41 +2,46 @@
 
 from __future__ import annotations
 
-from storepipe import land, quarantine
-from storepipe.lake import Lake
+from storepipe.errors import TooManyBadRows, UnreadableFile
+from storepipe.lake import landing
+from storepipe.lake.objects import Lake
+from storepipe.rows import CUSTOMERS, ORDERS, RISK_SCORES, Source
 from storepipe.sources import customer_db, orders_bucket, risk_api
 from storepipe.tasks.base import WindowTask
+from storepipe.warehouse import quarantine
+from storepipe.warehouse.markers import EXTRACT, marker_name
 
 
 class _Extract(WindowTask):
-    source: str
-    columns: list[str]
+    source: Source
 
     def marker_name(self) -> str:
-        return f"extract:{self.source}"
+        return marker_name(EXTRACT, self.source.name)
 
     def rows(self):
         raise NotImplementedError
 
     def run(self):
+        lake, name = Lake(), self.source.name
         with self.claim() as cur:
             if cur is None:
                 return
-            landed = land.land(
-                self.window,
-                self.source,
-                self.rows(),
-                self.columns,
-                Lake(),
-                quarantine.max_bad_share(self.source),
-            )
+            try:
+                landed = landing.land(
+                    self.window, name, self.rows(), list(self.source.columns), lake, self.source.max_bad_share
+                )
+            except (TooManyBadRows, UnreadableFile):
+                # the rejects object is in the lake: show its rows in `storepipe quarantine`
+                rejects_key = landing.keys(name, self.window)[1]
+                quarantine.record_failed_window(self.window, name, lambda: lake.open(rejects_key))
+                raise
             self.output().touch(cur, landed.rows, landed.checksum, landed.key)
 
 
 class ExtractCustomers(_Extract):
     """Customers changed in the window → lake `customers/…/customers.csv`; marker `extract:customers`."""
 
-    source, columns = "customers", customer_db.COLUMNS
+    source = CUSTOMERS
 
     def rows(self):
         return customer_db.iter_customers(self.window)
@@ -45,7 +50,7 @@ class ExtractCustomers(_Extract):
 class ExtractOrders(_Extract):
     """Order CSV objects filed under the window's minutes → lake `orders/…/orders.csv`; marker `extract:orders`."""
 
-    source, columns = "orders", orders_bucket.COLUMNS
+    source = ORDERS
 
     def rows(self):
         return orders_bucket.iter_orders(self.window)
@@ -54,7 +59,10 @@ class ExtractOrders(_Extract):
 class ExtractRiskScores(_Extract):
     """Risk scores assessed in the window → lake `risk_scores/…/risk_scores.csv`; marker `extract:risk_scores`."""
 
-    source, columns = "risk_scores", risk_api.COLUMNS
+    source = RISK_SCORES
 
     def rows(self):
         return risk_api.iter_risk_scores(self.window)
+
+
+EXTRACTS = {cls.source.name: cls for cls in (ExtractCustomers, ExtractOrders, ExtractRiskScores)}

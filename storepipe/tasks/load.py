@@ -2,71 +2,55 @@
 
 from __future__ import annotations
 
-from storepipe import land, quarantine, sql, warehouse
-from storepipe.lake import Lake
-from storepipe.sources import customer_db, orders_bucket, risk_api
+from storepipe.lake import landing
+from storepipe.lake.objects import Lake
+from storepipe.rows import CUSTOMERS, ORDERS, RISK_SCORES, Source
 from storepipe.tasks.base import WindowTask
-from storepipe.tasks.extract import ExtractCustomers, ExtractOrders, ExtractRiskScores
+from storepipe.tasks.extract import EXTRACTS
+from storepipe.warehouse import db, quarantine, windows
+from storepipe.warehouse.markers import LOAD, marker_name
 
 
 class _Load(WindowTask):
-    source: str
-    table: str
-    columns: list[str]
-    extract: type
+    source: Source
 
     def marker_name(self) -> str:
-        return f"load:{self.source}"
+        return marker_name(LOAD, self.source.name)
 
     def requires(self):
-        return self.extract(window=self.window)
+        return EXTRACTS[self.source.name](window=self.window)
 
     def run(self):
         lake = Lake()
-        data_key, rejects_key = land.keys(self.source, self.window)
+        data_key, rejects_key = landing.keys(self.source.name, self.window)
         with self.claim() as cur:
             if cur is None:
                 return
-            params = {**self.window.sql_params(), "source": self.source}
-            warehouse.bind_window(cur, self.window)
-            with lake.open(data_key) as stream:
-                rows = self._replace_window(cur, stream, params)
-            cur.execute(sql.load("load/delete_quarantine"), params)
+            db.bind_window(cur, self.window)
+            replacing = windows.replace_window(cur, "store", self.source.table, self.window)
+            with replacing as target, lake.open(data_key) as stream:
+                rows = db.copy_csv(cur, target, list(self.source.columns), stream)
             with lake.open(rejects_key) as stream:
-                warehouse.copy_csv(cur, sql.qualified("storepipe", "quarantine"), quarantine.COLUMNS, stream)
+                quarantine.replace(cur, self.window, self.source.name, stream)
             self.output().touch(cur, rows, self.input().read()["checksum"], data_key)
-
-    def _replace_window(self, cur, stream, params) -> int:
-        """A table partitioned by window (orders: the volume) gets a new partition; others a delete + COPY."""
-        if warehouse.is_partitioned(cur, "store", self.table):
-            with warehouse.window_partition(cur, "store", self.table, self.window) as fresh:
-                return warehouse.copy_csv(cur, fresh, self.columns, stream)
-        target = sql.qualified("store", self.table)
-        cur.execute(sql.compose("load/delete_window", table=target), params)
-        return warehouse.copy_csv(cur, target, self.columns, stream)
 
 
 class LoadCustomers(_Load):
     """Lake customers → store.customers (the change log); marker `load:customers`."""
 
-    source, table, columns, extract = "customers", "customers", customer_db.COLUMNS, ExtractCustomers
+    source = CUSTOMERS
 
 
 class LoadOrders(_Load):
     """Lake orders → store.orders; marker `load:orders`."""
 
-    source, table, columns, extract = "orders", "orders", orders_bucket.COLUMNS, ExtractOrders
+    source = ORDERS
 
 
 class LoadRiskScores(_Load):
     """Lake risk scores → store.customer_risk_score; marker `load:risk_scores`."""
 
-    source, table, columns, extract = (
-        "risk_scores",
-        "customer_risk_score",
-        risk_api.COLUMNS,
-        ExtractRiskScores,
-    )
+    source = RISK_SCORES
 
 
-LOADS = {cls.source: cls for cls in (LoadCustomers, LoadOrders, LoadRiskScores)}
+LOADS = {cls.source.name: cls for cls in (LoadCustomers, LoadOrders, LoadRiskScores)}

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from storepipe import checks, publish
 from storepipe.tasks.base import WindowTask
 from storepipe.tasks.transform import TransformModel
+from storepipe.transform import checks, publish
+from storepipe.warehouse.markers import PUBLISH, marker_name
 
 
 class PublishMarts(WindowTask):
@@ -12,7 +13,7 @@ class PublishMarts(WindowTask):
     commits only if no error-level check fails; marker `publish` (and `transform:<mart>`)."""
 
     def marker_name(self) -> str:
-        return "publish"
+        return marker_name(PUBLISH)
 
     def requires(self):
         upstream = sorted({name for mart in publish.marts() for name in mart.upstream if name not in _mart_names()})

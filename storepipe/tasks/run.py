@@ -1,11 +1,16 @@
-"""RunWindow: everything for one window."""
+"""RunWindow: everything for one window; RangeWindows: Luigi's range tool over whole windows."""
 
 from __future__ import annotations
 
 import luigi
+import luigi.tools.range
 
+from storepipe.errors import WindowError
+from storepipe.tasks import completeness
 from storepipe.tasks.base import WindowTask
 from storepipe.tasks.publish import PublishMarts
+from storepipe.warehouse.markers import PUBLISH, marker_name
+from storepipe.window import Window, closed_until, grid_windows, on_grid, parse_datetime, window_minutes
 
 
 class RunWindow(WindowTask, luigi.WrapperTask):
@@ -15,24 +20,16 @@ class RunWindow(WindowTask, luigi.WrapperTask):
     """
 
     def marker_names(self) -> list[str]:
-        return ["publish"]
+        return [self.marker_name()]
 
     def marker_name(self) -> str:
-        return "publish"
+        return marker_name(PUBLISH)
 
     def requires(self):
         return PublishMarts(window=self.window)
 
     def output(self):
         return []
-
-
-# --- RangeWindows: Luigi's range tool over whole windows; failures remembered per window ---------------
-
-import luigi.tools.range  # noqa: E402
-
-from storepipe.errors import WindowError  # noqa: E402
-from storepipe.window import Window, parse_datetime, window_minutes  # noqa: E402
 
 
 class _RangeBound(luigi.DateMinuteParameter):
@@ -60,13 +57,9 @@ class RangeWindows(luigi.tools.range.RangeByMinutes):
     )
 
     def moving_stop(self, now):
-        from storepipe import backfill
-
-        return backfill.closed_until(super().moving_stop(now))
+        return closed_until(super().moving_stop(now))
 
     def finite_datetimes(self, finite_start, finite_stop):
-        from storepipe import backfill
-
         minutes = window_minutes()
         if self.minutes_interval not in (0, minutes):
             raise WindowError(
@@ -76,24 +69,12 @@ class RangeWindows(luigi.tools.range.RangeByMinutes):
             )
         for bound, where in ((self.start, "--start"), (self.stop, "--stop")):
             if bound is not None:
-                backfill.on_grid(bound, where)
-        return [w.start for w in backfill.grid_windows(finite_start, finite_stop)]
+                on_grid(bound, where)
+        return [w.start for w in grid_windows(finite_start, finite_stop)]
 
     def missing_datetimes(self, finite_datetimes):
-        from storepipe import backfill
-
-        self._completeness = backfill.check(finite_datetimes, self.of)
+        self._completeness = completeness.check(finite_datetimes, self.of)
         return sorted(set(finite_datetimes) - self._completeness.complete)
 
     def _instantiate_task_cls(self, param):
-        from storepipe import backfill
-
-        return backfill.roots(Window(param, window_minutes()), self._completeness)
-
-
-@WindowTask.event_handler(luigi.Event.FAILURE)
-def _remember_failure(task, error):
-    """Record which task of which window failed, for `storepipe status` and `storepipe backfill --dry-run`."""
-    from storepipe import failures
-
-    failures.record(task.marker_name(), task.window.start, task.task_id, error)
+        return completeness.roots(Window(param, window_minutes()), self._completeness)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import luigi
 
-from storepipe import materialize, models, warehouse
 from storepipe.errors import ModelError
 from storepipe.tasks.base import WindowTask
 from storepipe.tasks.load import LOADS
+from storepipe.transform import materialize, models
+from storepipe.warehouse import db
+from storepipe.warehouse.markers import TRANSFORM, marker_name
 
 
 class TransformModel(WindowTask):
@@ -19,7 +21,7 @@ class TransformModel(WindowTask):
     model = luigi.Parameter(description="Staging model name: a file stem under sql/transforms/staging/.")
 
     def marker_name(self) -> str:
-        return f"transform:{self.model}"
+        return marker_name(TRANSFORM, self.model)
 
     def definition(self) -> models.Model:
         definition = models.get(self.model)
@@ -33,7 +35,8 @@ class TransformModel(WindowTask):
 
     def requires(self):
         definition = self.definition()
-        loads = [load(window=self.window) for load in LOADS.values()]
+        # the loads its SQL reads (Model.loads), the graph `storepipe sql list` prints too
+        loads = [LOADS[source](window=self.window) for source in definition.loads]
         upstream = [TransformModel(window=self.window, model=name) for name in definition.upstream]
         return loads + upstream
 
@@ -44,6 +47,6 @@ class TransformModel(WindowTask):
                 return
             if definition.strategy == "by_key":
                 # rows of one key may come from several windows: one writer per model at a time
-                warehouse.lock(cur, self.marker_name())
+                db.lock(cur, self.marker_name())
             rows = materialize.materialize(cur, definition, self.window)
             self.output().touch(cur, rows)

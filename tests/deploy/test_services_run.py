@@ -234,7 +234,7 @@ def test_source_db_init_script_gives_the_reader_read_only_access(fresh_postgres,
     result = run(["bash", str(files.DOCKER / "source-db-init" / "10-reader-role.sh")], env, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
     admin_url = f"postgresql://store@/source?host={quote(socket_dir, safe='/')}"
-    from storepipe.migrate import migrate
+    from storepipe.warehouse.migrate import migrate
 
     assert migrate(admin_url, "source")
     reader = psycopg2.connect(f"postgresql://storepipe_reader:reader-secret@/source?host={quote(socket_dir, safe='/')}")

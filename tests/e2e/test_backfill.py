@@ -4,8 +4,7 @@ Luigi's RangeByMinutes and the project's RangeWindows drive RunWindow from the `
 
 import re
 
-from storepipe import backfill
-from storepipe.tasks import RunWindow
+from storepipe.tasks import RunWindow, completeness
 from tests.helpers import luigi_cli, query, storepipe_cli, table_hashes
 
 LUIGI_MINUTE = "%Y-%m-%dT%H%M"
@@ -48,7 +47,7 @@ def test_backfill_fills_the_range_in_small_builds_then_has_nothing_to_do(pipelin
     assert [done for done, _ in progress] == ["2", "4"]
     assert progress[-1][1] == f"{loaded_rows(pipeline, windows):,}"
     assert "===== Luigi Execution Summary =====" in run.stderr
-    tasks = 4 * sum(len(family.tasks) for family in backfill.families())
+    tasks = 4 * sum(len(family.tasks) for family in completeness.families(RunWindow))
     assert f"Scheduled {tasks} tasks of which:\n* {tasks} ran successfully" in run.stderr, "one summary, both builds"
     assert "4 of 4 windows done" in run.stdout
 

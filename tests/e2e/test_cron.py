@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from storepipe import backfill
-from storepipe.window import Window
+from storepipe.tasks import RunWindow, completeness
+from storepipe.window import Window, closed_until
 from tests.helpers import REPO, query
 
 CRONTAB = REPO / "docker" / "crontab"
@@ -62,10 +62,10 @@ def test_the_cron_line_fills_the_missing_windows_of_the_last_day(pipeline, cron_
 
     # every window of the last day complete but two, which have source data waiting
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    until = backfill.closed_until(now)
+    until = closed_until(now)
     day = Window(until - dt.timedelta(hours=26), 5).range_to(until + dt.timedelta(hours=1))
     gaps = [Window(until - dt.timedelta(hours=3), 5), Window(until - dt.timedelta(hours=4, minutes=5), 5)]
-    names = sorted({name for family in backfill.families() for name in family.marker_names()})
+    names = sorted({name for family in completeness.families(RunWindow) for name in family.marker_names()})
     query(
         pipeline.warehouse_url,
         "insert into storepipe.markers (task_name, window_start, task_id, row_count)"

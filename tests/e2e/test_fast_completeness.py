@@ -5,8 +5,8 @@ import calendar
 import luigi
 from luigi.tools.range import RangeByMinutes
 
-from storepipe import markers
 from storepipe.tasks import LoadOrders, RunWindow, TransformModel
+from storepipe.warehouse import markers
 from tests.helpers import run_windows
 
 

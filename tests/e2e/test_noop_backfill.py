@@ -9,10 +9,11 @@ import psycopg2
 import psycopg2.extensions
 from luigi.tools.range import RangeByMinutes
 
-from storepipe import backfill, warehouse
-from storepipe.__main__ import main
-from storepipe.tasks import RunWindow
+from storepipe.cli import main
+from storepipe.ops import backfill
+from storepipe.tasks import RunWindow, completeness
 from storepipe.tasks.run import RangeWindows
+from storepipe.warehouse import db
 from storepipe.window import Window
 from tests.helpers import query
 
@@ -43,19 +44,19 @@ def counting(monkeypatch):
             return super().cursor(*args, **kwargs)
 
     real = psycopg2.connect
-    warehouse.close_shared()  # so the lookup connection is opened, and counted, afresh
+    db.close_shared()  # so the lookup connection is opened, and counted, afresh
     monkeypatch.setattr(psycopg2, "connect", lambda *a, **k: real(*a, connection_factory=CountingConnection, **k))
     try:
         yield counter
     finally:
         monkeypatch.setattr(psycopg2, "connect", real)
-        warehouse.close_shared()
+        db.close_shared()
 
 
 def a_complete_day(pipeline) -> list[Window]:
     first = pipeline.window(0)
     windows = first.range_to(first.start + dt.timedelta(days=1))
-    names = sorted({name for family in backfill.families() for name in family.marker_names()})
+    names = sorted({name for family in completeness.families(RunWindow) for name in family.marker_names()})
     query(
         pipeline.warehouse_url,
         "insert into storepipe.markers (task_name, window_start, task_id, row_count)"
@@ -68,7 +69,7 @@ def a_complete_day(pipeline) -> list[Window]:
 def test_a_no_op_day_is_one_query_per_task_family(pipeline, monkeypatch, capsys):
     windows = a_complete_day(pipeline)
     assert len(windows) == 288
-    families = backfill.families()
+    families = completeness.families(RunWindow)
     assert {"RunWindow", "ExtractOrders", "LoadOrders", "TransformModel"} <= {f.name for f in families}
 
     with counting(monkeypatch) as counter:
@@ -96,7 +97,7 @@ def test_range_tools_check_a_complete_day_in_one_query_per_family(pipeline, monk
             log_level="WARNING",
         )
     assert result.status.name == "SUCCESS"
-    assert len(counter.statements) == len(backfill.families()), counter.statements
+    assert len(counter.statements) == len(completeness.families(RunWindow)), counter.statements
 
     # Luigi's own RangeByMinutes checks RunWindow's markers only: one query
     luigi.task_register.Register.clear_instance_cache()
@@ -117,6 +118,6 @@ def test_the_whole_tree_is_checked_a_missing_extract_is_found(pipeline, monkeypa
     with counting(monkeypatch) as counter:
         plan = backfill.plan(windows)
     assert plan.todo == [hole]
-    assert len(counter.statements) == len(backfill.families()) + 1, "and one for the window's failures"
-    roots = backfill.roots(hole, plan.completeness)
+    assert len(counter.statements) == len(completeness.families(RunWindow)) + 1, "and one for the window's failures"
+    roots = completeness.roots(hole, plan.completeness)
     assert [type(task).__name__ for task in roots] == ["RunWindow", "ExtractRiskScores"]

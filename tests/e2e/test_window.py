@@ -78,7 +78,7 @@ def test_two_windows_through_the_luigi_command_and_luigid(pipeline):
 
 
 def test_report_counts_match_the_window(pipeline, capsys):
-    from storepipe.__main__ import main
+    from storepipe.cli import main
     from tests.helpers import run_windows
 
     window = pipeline.window(0)

@@ -8,7 +8,7 @@ import psycopg2
 import pytest
 from yoyo import get_backend, read_migrations
 
-from storepipe import sql
+from storepipe import sqlfiles
 from tests.conftest import _admin
 from tests.helpers import query, run_windows, table_hashes
 
@@ -55,7 +55,7 @@ def test_migration_0008_moves_loaded_orders_into_one_partition_per_window(pipeli
     admin.close()
     pipeline.databases.append(database)
     url = urlunsplit(urlsplit(pipeline.warehouse_url)._replace(path=f"/{database}"))
-    migrations = read_migrations(str(sql.root() / "migrations" / "warehouse"))
+    migrations = read_migrations(str(sqlfiles.root() / "migrations" / "warehouse"))
     backend = get_backend(url)
     try:
         with backend.lock():

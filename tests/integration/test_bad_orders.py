@@ -11,8 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from storepipe import config
-from storepipe.errors import TooManyBadRows
-from storepipe.quarantine import UnreadableFile
+from storepipe.errors import TooManyBadRows, UnreadableFile
 from storepipe.sources.orders_bucket import MAX_FIELD
 from storepipe.tasks import ExtractOrders, LoadOrders
 from storepipe.window import Window

@@ -1,6 +1,6 @@
 """The source data generator: deterministic per window, and a follow mode that keeps writing."""
 
-from storepipe.devstack import datagen
+from storepipe.simulator import datagen
 from storepipe.sources.orders_bucket import list_keys
 from storepipe.window import Window, utcnow
 from tests.helpers import query

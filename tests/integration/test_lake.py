@@ -2,9 +2,9 @@
 
 import pytest
 
-from storepipe import land
-from storepipe.lake import Lake
-from storepipe.quarantine import Rejected
+from storepipe.lake import landing
+from storepipe.lake.objects import Lake
+from storepipe.rows import Rejected
 
 
 @pytest.fixture(params=["file", "s3"])
@@ -19,7 +19,7 @@ def lake(request, pipeline, tmp_path):
 def test_land_writes_rows_and_rejects_and_reads_them_back(lake, pipeline):
     window = pipeline.window(0)
     rows = [(1, "a,b", "x\ny"), Rejected("here:2", "broken", "1,2"), (2, "", None)]
-    landed = land.land(window, "things", iter(rows), ["id", "name", "note"], lake, max_bad_share=0.5)
+    landed = landing.land(window, "things", iter(rows), ["id", "name", "note"], lake, max_bad_share=0.5)
     assert (landed.rows, landed.rejected) == (2, 1)
     with lake.open(landed.key) as f:
         assert f.read().decode() == 'id,name,note\r\n1,"a,b","x\ny"\r\n2,,\r\n'
@@ -28,8 +28,8 @@ def test_land_writes_rows_and_rejects_and_reads_them_back(lake, pipeline):
 
 def test_a_landed_window_is_never_rewritten(lake, pipeline):
     window = pipeline.window(0)
-    first = land.land(window, "things", iter([(1,), (2,)]), ["id"], lake, max_bad_share=0)
-    again = land.land(window, "things", iter([(3,)]), ["id"], lake, max_bad_share=0)
+    first = landing.land(window, "things", iter([(1,), (2,)]), ["id"], lake, max_bad_share=0)
+    again = landing.land(window, "things", iter([(3,)]), ["id"], lake, max_bad_share=0)
     assert (again.rows, again.checksum) == (2, first.checksum)
 
 
@@ -41,6 +41,6 @@ def test_failed_landing_publishes_nothing(lake, pipeline):
         raise RuntimeError("source died mid-stream")
 
     with pytest.raises(RuntimeError):
-        land.land(window, "things", rows(), ["id"], lake, max_bad_share=0)
-    data_key, rejects_key = land.keys("things", window)
+        landing.land(window, "things", rows(), ["id"], lake, max_bad_share=0)
+    data_key, rejects_key = landing.keys("things", window)
     assert not lake.exists(data_key) and not lake.exists(rejects_key)

@@ -16,7 +16,7 @@ import pytest
 
 from storepipe import config
 from storepipe.errors import SourceUnavailable
-from storepipe.quarantine import Rejected
+from storepipe.rows import Rejected
 from storepipe.sources import risk_api
 from storepipe.tasks import LoadRiskScores
 from storepipe.window import Window

@@ -1,7 +1,6 @@
 """Each source streams one window: customers from the DB, orders from S3 over HTTP, scores from the API."""
 
-from storepipe.land import Block
-from storepipe.quarantine import Rejected
+from storepipe.rows import Block, Rejected
 from storepipe.sources import customer_db, orders_bucket, risk_api
 from tests.helpers import query
 

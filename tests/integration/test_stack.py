@@ -5,7 +5,7 @@ import pytest
 import requests
 
 from storepipe.devstack import stack
-from storepipe.migrate import migrate
+from storepipe.warehouse.migrate import migrate
 
 
 def test_up_again_reuses_what_runs(stack_env):

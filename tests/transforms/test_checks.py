@@ -4,7 +4,7 @@ on a clean window."""
 import psycopg2
 import pytest
 
-from storepipe import checks
+from storepipe.transform import checks
 from tests.helpers import query, run_windows
 
 ONE_STG_CUSTOMER = "(select ctid from staging.stg_customers where window_start = %(window_start)s limit 1)"

@@ -5,7 +5,7 @@ import datetime as dt
 import psycopg2
 import pytest
 
-from storepipe import materialize, models
+from storepipe.transform import materialize, models
 
 UTC = dt.timezone.utc
 

@@ -5,10 +5,12 @@ import itertools
 
 import pytest
 
-from storepipe import backfill
+from storepipe.cli.render import progress_line
 from storepipe.errors import StorepipeError, WindowError
-from storepipe.progress import Progress
-from storepipe.window import Window
+from storepipe.ops import backfill
+from storepipe.ops.backfill import Progress
+from storepipe.tasks import RunWindow, completeness
+from storepipe.window import Window, grid_windows
 
 NOW = dt.datetime(2024, 6, 1, 12, 7, 30)
 
@@ -63,9 +65,9 @@ def test_status_may_reach_past_now():
 
 
 def test_grid_windows_start_at_the_first_boundary_at_or_after_first():
-    windows = backfill.grid_windows(dt.datetime(2024, 1, 1, 10, 2, 30), dt.datetime(2024, 1, 1, 10, 20))
+    windows = grid_windows(dt.datetime(2024, 1, 1, 10, 2, 30), dt.datetime(2024, 1, 1, 10, 20))
     assert [w.start.minute for w in windows] == [5, 10, 15]
-    assert backfill.grid_windows(dt.datetime(2024, 1, 1, 10, 5), dt.datetime(2024, 1, 1, 10, 10))[0].start.minute == 5
+    assert grid_windows(dt.datetime(2024, 1, 1, 10, 5), dt.datetime(2024, 1, 1, 10, 10))[0].start.minute == 5
 
 
 def test_chunks_cover_every_window_once_in_order():
@@ -76,7 +78,7 @@ def test_chunks_cover_every_window_once_in_order():
 
 
 def test_task_tree_families_start_at_the_root_and_cover_every_step():
-    families = backfill.families()
+    families = completeness.families(RunWindow)
     names = [family.name for family in families]
     assert names[0] == "RunWindow"
     for expected in ("ExtractCustomers", "ExtractOrders", "ExtractRiskScores", "LoadOrders", "TransformModel"):
@@ -84,10 +86,10 @@ def test_task_tree_families_start_at_the_root_and_cover_every_step():
     assert len(names) == len(set(names)), "one entry per family"
     transforms = next(f for f in families if f.name == "TransformModel")
     assert len(transforms.tasks) == len(transforms.marker_names()) > 1
-    assert all(backfill._completes_by_markers(f.cls) for f in families)
+    assert all(completeness._completes_by_markers(f.cls) for f in families)
 
 
 def test_progress_line_says_done_total_rows_elapsed_and_an_estimate():
-    line = Progress(done=12, total=48, rows=123456, elapsed_s=60).line()
+    line = progress_line(Progress(done=12, total=48, rows=123456, elapsed_s=60))
     assert line == "backfill: 12/48 windows done, 123,456 rows loaded, 0:01:00 elapsed, about 0:03:00 left"
-    assert "left" not in Progress(0, 48, 0, 3.0).line()
+    assert "left" not in progress_line(Progress(0, 48, 0, 3.0))

@@ -4,14 +4,15 @@ import shutil
 
 import pytest
 
-from storepipe import models, sql
+from storepipe import sqlfiles
 from storepipe.errors import ModelError
+from storepipe.transform import models
 
 
 @pytest.fixture
 def sql_dir(tmp_path, monkeypatch):
     root = tmp_path / "sql"
-    shutil.copytree(sql.root(), root)
+    shutil.copytree(sqlfiles.root(), root)
     monkeypatch.setenv("STOREPIPE_SQL_DIR", str(root))
     models.discover.cache_clear()
     yield root

@@ -1,12 +1,15 @@
-"""Order rows are validated one by one; a bad row becomes a reason, a good one a clean tuple."""
+"""Order rows are validated one by one; a bad row becomes a reason, a good one a clean tuple (via `parse_rows`)."""
 
 import datetime as dt
 
-from storepipe.sources.orders_bucket import _iter_text_lines, _problem, minute_prefixes
+import pytest
+
+from storepipe.rows import Rejected
+from storepipe.sources.orders_bucket import parse_rows
 from storepipe.window import Window
 
 WINDOW = Window(dt.datetime(2024, 1, 1, 10, 0), 5)
-POSITIONS = [0, 1, 2, 3, 4]
+HEADER = "order_id,customer_id,item_id,item_name,delivered_on"
 GOOD = [
     "2f1c6f4e-8d7b-4c1e-9a3e-1b2c3d4e5f60",
     "42",
@@ -16,37 +19,39 @@ GOOD = [
 ]
 
 
-def test_good_row_has_no_problem():
-    assert _problem(GOOD, 5, POSITIONS, WINDOW) is None
+def _parse(*rows: list[str], chunks: list[bytes] | None = None) -> list:
+    text = "\n".join([HEADER, *(",".join(row) for row in rows)]) + "\n"
+    return list(parse_rows(WINDOW, "s3://b/k.csv", chunks or [text.encode()], fast=False))
 
 
-def test_each_broken_field_is_named():
-    cases = {
-        0: ("not-a-uuid", "order_id"),
-        1: ("4x2", "customer_id"),
-        2: ("123", "item_id"),
-        4: ("yesterday", "delivered_on"),
-    }
-    for index, (value, name) in cases.items():
-        row = list(GOOD)
-        row[index] = value
-        assert name in _problem(row, 5, POSITIONS, WINDOW)
+def test_good_row_loads_as_a_clean_tuple():
+    assert _parse(GOOD) == [tuple(GOOD)]
 
 
-def test_delivery_outside_the_half_open_window_is_a_problem():
+@pytest.mark.parametrize(
+    ("index", "value", "name"),
+    [(0, "not-a-uuid", "order_id"), (1, "4x2", "customer_id"), (2, "123", "item_id"), (4, "yesterday", "delivered_on")],
+)
+def test_each_broken_field_is_named(index, value, name):
+    row = list(GOOD)
+    row[index] = value
+    [rejected] = _parse(row)
+    assert isinstance(rejected, Rejected) and name in rejected.reason and rejected.location == "s3://b/k.csv:2"
+
+
+def test_delivery_outside_the_half_open_window_is_rejected():
     row = list(GOOD)
     row[4] = "2024-01-01 10:05:00"
-    assert "outside window" in _problem(row, 5, POSITIONS, WINDOW)
+    [rejected] = _parse(row)
+    assert "outside window" in rejected.reason
 
 
-def test_wrong_field_count_is_a_problem():
-    assert "expected 5 fields" in _problem(GOOD[:4], 5, POSITIONS, WINDOW)
+def test_wrong_field_count_is_rejected():
+    [rejected] = _parse(GOOD[:4])
+    assert "expected 5 fields, found 4" in rejected.reason
 
 
 def test_lines_split_across_chunks_are_rejoined_and_bom_dropped():
-    chunks = [b"\xef\xbb\xbfa,b\r\n1,", b'2\n3,"x\ny"\n4,5']
-    assert list(_iter_text_lines(iter(chunks))) == ["a,b\r\n", "1,2\n", '3,"x\n', 'y"\n', "4,5"]
-
-
-def test_a_window_owns_the_prefixes_of_its_minutes():
-    assert minute_prefixes(WINDOW, "orders/") == [f"orders/2024/01/01/10/0{m}/" for m in range(5)]
+    row = ",".join(GOOD).encode()
+    chunks = [b"\xef\xbb\xbf" + HEADER.encode() + b"\r\n" + row[:10], row[10:] + b"\n"]
+    assert _parse(chunks=chunks) == [tuple(GOOD)]

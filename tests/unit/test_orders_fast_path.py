@@ -11,9 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from storepipe import land
-from storepipe.land import Block
-from storepipe.quarantine import Rejected, Tally
+from storepipe.lake import landing
+from storepipe.lake.landing import Tally
+from storepipe.rows import Block, Rejected
 from storepipe.sources import orders_bucket
 from storepipe.sources.orders_bucket import MAX_FIELD, gunzip, parse_rows
 from storepipe.window import Window
@@ -135,10 +135,10 @@ def landed(data: bytes, chunk: int, fast: bool, window: Window = WINDOW, gz: boo
             yield item
 
     data_out, rejects_out, tally = io.BytesIO(), io.BytesIO(), Tally()
-    data_csv, rejects_csv = land._csv_writer(data_out), land._csv_writer(rejects_out)
+    data_csv, rejects_csv = landing._csv_writer(data_out), landing._csv_writer(rejects_out)
     data_csv.writerow(orders_bucket.COLUMNS)
     rows = parse_rows(window, WHERE, pieces, fast=fast)
-    land._stream("orders", window, keep(rows), data_csv, data_out, rejects_csv, tally)
+    landing._stream("orders", window, keep(rows), data_csv, data_out, rejects_csv, tally)
     return data_out.getvalue(), tally.good, rejects, rejects_out.getvalue()
 
 
@@ -180,14 +180,10 @@ def test_an_overlong_line_is_never_held_whole(monkeypatch):
     monkeypatch.setattr(orders_bucket, "MAX_LINE", 2000)
     data = HEADER + clean(0, 5) + b"z" * 100_000 + b"\n" + clean(5, 5)
     chunks = iter([data[i : i + 64] for i in range(0, len(data), 64)])
-    fast = orders_bucket._clean_blocks(orders_bucket._block_pattern(WINDOW, MAX_FIELD), chunks)
-    blocks = []
-    with pytest.raises(StopIteration) as stop:
-        while True:
-            blocks.append(next(fast))
-    pieces, lines = stop.value.value
-    assert sum(block.rows for block in blocks) == 5 and lines == 6
-    assert 2000 < sum(len(piece) for piece in pieces) <= 2000 + 64, "handed over once past the limit"
+    fast = orders_bucket._CleanBlocks(orders_bucket._block_pattern(WINDOW, MAX_FIELD), chunks)
+    blocks = list(fast)
+    assert sum(block.rows for block in blocks) == 5 and fast.lines == 6
+    assert 2000 < sum(len(piece) for piece in fast.rest) <= 2000 + 64, "handed over once past the limit"
     assert next(chunks), "the rest is left to the row-by-row path"
 
 
@@ -236,8 +232,8 @@ def test_windows_the_fast_path_cannot_spell_go_row_by_row(window):
 
 
 def test_progress_is_logged_as_blocks_land(monkeypatch, caplog):
-    monkeypatch.setattr(land, "PROGRESS_EVERY", 100)
-    with caplog.at_level(logging.INFO, logger="storepipe.land"):
+    monkeypatch.setattr(landing, "PROGRESS_EVERY", 100)
+    with caplog.at_level(logging.INFO, logger="storepipe.lake.landing"):
         landed(HEADER + clean(0, 1000), 4096, fast=True)
     logged = [r.getMessage() for r in caplog.records if "rows landed" in r.getMessage()]
     assert 6 <= len(logged) <= 10, logged

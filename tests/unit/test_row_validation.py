@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from storepipe.land import Block
-from storepipe.quarantine import FLAGGED, RAW_LIMIT, Rejected, Tally, max_bad_share, verdict
+from storepipe.lake.landing import Tally, verdict
+from storepipe.rows import FLAGGED, RAW_LIMIT, SOURCES, Block, Rejected
 from storepipe.sources import orders_bucket
 from storepipe.sources.orders_bucket import MAX_FIELD, gunzip, parse_rows
 from storepipe.sources.risk_api import _retry_after
@@ -181,7 +181,7 @@ def test_each_source_reads_its_threshold_from_its_own_section():
         for section, share in shares.items():
             parser.set(section, "max_bad_share", share)
         luigi.task_register.Register.clear_instance_cache()
-        assert [max_bad_share(s) for s in ("customers", "orders", "risk_scores")] == [0.01, 0.2, 0.5]
+        assert [SOURCES[s].max_bad_share for s in ("customers", "orders", "risk_scores")] == [0.01, 0.2, 0.5]
     finally:
         for section, share in saved.items():
             if share is None:

@@ -1,2 +1,0 @@
-delete from {table}
-where window_start = %(window_start)s

@@ -1,2 +1,0 @@
-delete from {target}
-where window_start = %(window_start)s

@@ -1,0 +1,157 @@
+"""Everything the `storepipe` command prints: progress, summaries, tables and reports, rendered from plain data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from luigi import execution_summary
+from luigi.execution_summary import LuigiRunResult
+
+
+def progress_line(progress) -> str:
+    """One line of a running backfill: windows done, rows, time so far and left."""
+    left = "" if progress.remaining_s is None else f", about {_clock(progress.remaining_s)} left"
+    return (
+        f"backfill: {progress.done}/{progress.total} windows done, {progress.rows:,} rows loaded, "
+        f"{_clock(progress.elapsed_s)} elapsed{left}"
+    )
+
+
+def _clock(seconds: float) -> str:
+    return str(dt.timedelta(seconds=round(seconds)))
+
+
+def summary(builds: Sequence[LuigiRunResult]) -> str:
+    """Luigi's execution summary, over every build of the backfill at once."""
+    if not builds:
+        return ""
+    # Luigi summarises one worker; merging the per-build task sets gives the whole backfill's
+    merged: dict[str, set] = {}
+    for build in builds:
+        for status, tasks in execution_summary._summary_dict(build.worker).items():
+            merged.setdefault(status, set()).update(tasks)
+    last = builds[-1].worker
+    return execution_summary._summary_wrap(execution_summary._summary_format(merged, last))
+
+
+def plan_table(plan) -> str:
+    """A dry run: the range, and each window that would run with why (missing, failed, or forced)."""
+    windows, todo = plan.windows, plan.todo
+    lines = [
+        f"backfill {windows[0].label} .. {windows[-1].end:%Y-%m-%dT%H:%M} (UTC): {len(windows)} windows, "
+        f"{len(plan.complete)} complete, {len(todo)} to run"
+        + (f", {plan.held_back} more beyond the task limit" if plan.held_back else "")
+    ]
+    for window in todo:
+        if window.start in plan.failed:
+            lines.append(f"  {window.label}  failed   {plan.failed[window.start]}")
+        elif window.start in plan.complete:
+            lines.append(f"  {window.label}  forced")
+        else:
+            lines.append(f"  {window.label}  missing")
+    return "\n".join(lines)
+
+
+def status_table(status) -> str:
+    """`storepipe status --start ... --end ...`: one line per window, then the counts."""
+    short = [name.split(":", 1)[1] for name in status.columns]
+    width = [max(8, len(name)) for name in short]
+    header = f"  {'window':<16}  {'state':<7}  {'markers':>7}  " + "  ".join(
+        f"{name:>{w}}" for name, w in zip(short, width, strict=True)
+    )
+    lines = [header]
+    counts: dict[str, int] = {}
+    for item in status.states:
+        counts[item.state] = counts.get(item.state, 0) + 1
+        cells = "  ".join(f"{item.rows.get(name, '-')!s:>{w}}" for name, w in zip(status.columns, width, strict=True))
+        line = f"  {item.window.label:<16}  {item.state:<7}  {item.markers:>3}/{status.marker_total:<3}  {cells}"
+        if item.error:
+            line += f"  {item.error}"
+        lines.append(line.rstrip())
+    lines.append(
+        "rows: what each task wrote for the window, from its marker (the marts also rewrite the rows of"
+        " other windows they re-point, e.g. the orders of a customer who changed)"
+    )
+    lines.append(
+        f"{len(status.states)} windows: "
+        + ", ".join(f"{counts.get(state, 0)} {state}" for state in ("done", "failed", "missing", "open"))
+    )
+    return "\n".join(lines)
+
+
+def report(report: dict, visualiser: str | None) -> str:
+    """`storepipe report`: rows per source and stage, rows in the marts."""
+    window = report["window"]
+    lines = [f"storepipe window {window.label} .. {window.end:%Y-%m-%dT%H:%M} (UTC)", ""]
+    lines.append(f"  {'source':<12} {'extracted':>10} {'loaded':>10} {'quarantined':>12} {'flagged':>8}")
+    for source, stages in report["sources"].items():
+        cells = [stages["extract"], stages["load"], stages["quarantined"] or 0, stages["flagged"] or 0]
+        shown = ["-" if c is None else str(c) for c in cells]
+        lines.append(f"  {source:<12} {shown[0]:>10} {shown[1]:>10} {shown[2]:>12} {shown[3]:>8}")
+    lines.append("")
+    for subject, rows in report["marts"].items():
+        lines.append(f"  {subject:<46} {rows:>8}")
+    if visualiser:
+        lines += ["", f"  luigid visualiser: {visualiser}"]
+    return "\n".join(lines)
+
+
+def quarantine(found: dict) -> str:
+    """A readable listing: one block per row, location first, then reason and the raw text."""
+    window, counts, rows = found["window"], found["counts"], found["rows"]
+    total = sum(counts.values())
+    if not total:
+        return f"storepipe quarantine: window {window.label} has no quarantined rows"
+    summary = ", ".join(f"{src} {rows} {action}" for (src, action), rows in sorted(counts.items()))
+    lines = [f"storepipe quarantine: window {window.label}: {summary}", ""]
+    for src, action, location, reason, raw, when in rows:
+        lines.append(f"{src:<12} {action:<9} {location}")
+        lines.append(f"    why: {reason}")
+        if raw:
+            lines.append(f"    raw: {raw if len(raw) <= 200 else raw[:200] + '…'}".replace("\n", "\\n"))
+        lines.append(f"    at:  {when:%Y-%m-%d %H:%M:%S %Z}".rstrip())
+    if len(rows) < total:
+        lines += ["", f"... {total - len(rows)} more (--limit 0 lists all)"]
+    return "\n".join(lines)
+
+
+def checks(window, results: list[tuple]) -> str:
+    """`storepipe checks`: each check's status, severity, offending rows and samples."""
+    if not results:
+        return f"no checks recorded for window {window.label} (it has not been audited yet)"
+    lines = [f"checks of window {window.label}, audited {results[0][5]:%Y-%m-%d %H:%M:%S %Z}"]
+    lines.append(f"  {'status':<6} {'severity':<8} {'rows':>6}  check")
+    for name, severity, status, failing, sample, _ in results:
+        lines.append(f"  {status:<6} {severity:<8} {failing:>6}  {name}")
+        for line in (sample or "").splitlines():
+            lines.append(f"  {'':<6} {'':<8} {'':>6}    {line[:150]}")
+    return "\n".join(lines)
+
+
+def models(found, loads_of, task_of) -> str:
+    """`storepipe sql list`: each model, how it is materialized, its task, and what it reads."""
+    lines = []
+    for model in found:
+        upstream = ", ".join(list(model.upstream) + loads_of(model))
+        lines.append(f"{model.relation:<36} {model.strategy:<7} {task_of(model):<15} <- {upstream}")
+    return "\n".join(lines)
+
+
+def stack_status(services) -> str:
+    """`storepipe status` without a range: what runs where."""
+    return "\n".join(f"  {service:<10} {state:<8} {where}" for service, state, where in services)
+
+
+def backfill_outcome(span: str, outcome, held_back: int) -> list[tuple[str, bool]]:
+    """A finished backfill's closing lines, each with whether it belongs on stderr."""
+    done = outcome.progress
+    lines = [(f"backfill {span}: {done.done} of {done.total} windows done, {done.rows:,} rows loaded", False)]
+    for window in outcome.unfinished:
+        note = "not complete yet (another worker may be running it); see `storepipe status`"
+        lines.append((f"  {window.label}  {note}", False))
+    if held_back:
+        lines.append((f"  {held_back} more windows are beyond the task limit; run the backfill again to go on", False))
+    for start, why in sorted(outcome.failed.items()):
+        lines.append((f"storepipe: window {start:%Y-%m-%dT%H:%M} failed: {why}", True))
+    return lines

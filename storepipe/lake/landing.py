@@ -1,0 +1,153 @@
+"""Land one window of a source in the lake: valid rows and rejected rows as two CSV objects."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import IO
+
+from storepipe.errors import StorepipeError, TooManyBadRows, UnreadableFile
+from storepipe.lake.objects import Lake, window_key
+from storepipe.rows import FLAGGED, QUARANTINE_COLUMNS, Block, Rejected
+from storepipe.window import Window
+
+log = logging.getLogger(__name__)
+
+PROGRESS_EVERY = 100_000
+LINE_END = b"\r\n"  # csv.writer's; with "\n" instead it would not quote a bare "\r" in a field, which COPY rejects
+
+
+@dataclass
+class Tally:
+    """What one window of a source produced, and the set-aside files that fail it."""
+
+    good: int = 0
+    bad: int = 0
+    flagged: int = 0
+    blocking: list[str] | None = None
+
+    def count(self, rejected: Rejected) -> None:
+        if rejected.action == FLAGGED:
+            self.flagged += 1
+            return
+        self.bad += 1
+        if rejected.fails_window:
+            self.blocking = (self.blocking or []) + [f"{rejected.location}: {rejected.reason}"]
+
+
+def verdict(source: str, window: Window, tally: Tally, max_share: float) -> StorepipeError | None:
+    """The error that fails the window, if any: an unreadable file, or more bad rows than the source allows."""
+    todo = f"see `storepipe quarantine --window {window.label}`, fix the source, then re-run the window"
+    if tally.blocking:
+        first = tally.blocking[0] + (f" and {len(tally.blocking) - 1} more" if len(tally.blocking) > 1 else "")
+        return UnreadableFile(f"{source}: a file cannot be read: {first}", f"window {window.label}", todo)
+    total = tally.good + tally.bad
+    if total and tally.bad / total > max_share:
+        return TooManyBadRows(
+            f"{tally.bad} of {total} {source} rows were rejected ({tally.bad / total:.0%}, limit {max_share:.0%})",
+            f"window {window.label}",
+            todo,
+        )
+    return None
+
+
+@dataclass
+class Landed:
+    key: str
+    rejects_key: str
+    rows: int
+    rejected: int
+    checksum: str
+
+
+def keys(source: str, window: Window) -> tuple[str, str]:
+    return window_key(source, window, f"{source}.csv"), window_key(source, window, "rejected.csv")
+
+
+def land(
+    window: Window,
+    source: str,
+    rows: Iterable[tuple | Rejected],
+    columns: list[str],
+    lake: Lake,
+    max_bad_share: float,
+) -> Landed:
+    """Stream `rows` into the lake: valid rows to the data object, `Rejected` ones to the rejects object.
+
+    If both objects exist already (a crash after landing, before the marker), they are kept,
+    never rewritten: a window's lake copy is immutable once written. When the window fails its
+    verdict (an unreadable file, too many bad rows), only the rejects object is published (the
+    caller records its rows in storepipe.quarantine, so `storepipe quarantine --window W` shows
+    why) and the verdict is raised. Any other error (a source down mid-stream) publishes nothing.
+    """
+    data_key, rejects_key = keys(source, window)
+    if lake.exists(data_key) and lake.exists(rejects_key):
+        log.info("%s for %s already in the lake at %s; keeping it", source, window, lake.locate(data_key))
+        return Landed(data_key, rejects_key, _count(lake, data_key), _count(lake, rejects_key), lake.checksum(data_key))
+    tally = Tally()
+    failed = None
+    with lake.write(rejects_key) as (rejects_out, _):
+        rejects = _csv_writer(rejects_out)
+        rejects.writerow(QUARANTINE_COLUMNS)
+        try:
+            with lake.write(data_key) as (data_out, written):
+                data = _csv_writer(data_out)
+                data.writerow(columns)
+                _stream(source, window, rows, data, data_out, rejects, tally)
+                failed = verdict(source, window, tally, max_bad_share)
+                if failed:
+                    raise failed
+        except (TooManyBadRows, UnreadableFile) as err:
+            failed = err
+    if failed:
+        raise failed
+    if tally.bad:
+        log.warning(
+            "%s %s: %d of %d rows quarantined (under the %.0f%% limit); see `storepipe quarantine --window %s`",
+            source,
+            window,
+            tally.bad,
+            tally.good + tally.bad,
+            max_bad_share * 100,
+            window.label,
+        )
+    log.info("%s %s: %d rows landed, %d rejected, at %s", source, window, tally.good, tally.bad, lake.locate(data_key))
+    return Landed(data_key, rejects_key, tally.good, tally.bad + tally.flagged, written.checksum)
+
+
+def _csv_writer(out: IO[bytes]):
+    # write_through: each row reaches `out` at once, so a `Block` written to `out` directly stays in order
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    return csv.writer(text, lineterminator=LINE_END.decode())
+
+
+def _stream(source: str, window: Window, rows, data, data_out: IO[bytes], rejects, tally: Tally) -> None:
+    """Write each row to its object, counting as it goes; a `Block` goes to the bytes of the data object."""
+    write_row, write_reject = data.writerow, rejects.writerow
+    good = 0
+    for row in rows:
+        if isinstance(row, Rejected):
+            tally.count(row)
+            write_reject(row.as_row(source))
+        elif isinstance(row, Block):
+            data_out.write(row.data.replace(b"\n", LINE_END))  # one line end in the file, as COPY requires
+            if (good + row.rows) // PROGRESS_EVERY > good // PROGRESS_EVERY:
+                log.info("%s %s: %d rows landed", source, window, good + row.rows)
+            good += row.rows
+        else:
+            good += 1
+            write_row(row)
+            if good % PROGRESS_EVERY == 0:
+                log.info("%s %s: %d rows landed", source, window, good)
+    tally.good = good
+
+
+def _count(lake: Lake, key: str) -> int:
+    """Rows in a landed CSV (records, not lines: a quoted field may hold a newline)."""
+    with lake.open(key) as f:
+        reader = csv.reader(io.TextIOWrapper(f, encoding="utf-8", newline=""))
+        next(reader, None)
+        return sum(1 for _ in reader)

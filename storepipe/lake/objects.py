@@ -1,0 +1,163 @@
+"""Lake objects: an immutable raw copy of each window's extract, in a folder (file://) or a bucket (s3://)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+from urllib.parse import urlsplit
+
+from botocore.exceptions import ClientError
+
+from storepipe import config, s3
+from storepipe.errors import ConfigError
+from storepipe.window import Window
+
+log = logging.getLogger(__name__)
+
+PART_BYTES = 8 * 1024 * 1024  # S3 multipart: parts are buffered one at a time, so memory stays flat
+
+
+def window_key(source: str, window: Window, name: str) -> str:
+    return f"{source}/window_start={window.start:%Y-%m-%dT%H%M}/{name}"
+
+
+class _HashingWriter(io.RawIOBase):
+    """Counts and hashes the bytes on their way to the real sink."""
+
+    def __init__(self, sink):
+        self.sink, self.digest, self.size = sink, hashlib.sha256(), 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.digest.update(data)
+        self.size += len(data)
+        self.sink(bytes(data))
+        return len(data)
+
+
+class Written:
+    """What a finished write produced: the key, its sha256 and size."""
+
+    def __init__(self, key: str):
+        self.key, self.checksum, self.size = key, "", 0
+
+
+class Lake:
+    def __init__(self, url: str | None = None):
+        self.url = url or config.lake().url
+        parts = urlsplit(self.url)
+        self.scheme = parts.scheme
+        if self.scheme == "file":
+            self.root = Path(parts.path)
+        elif self.scheme == "s3":
+            self.bucket, self.prefix = parts.netloc, parts.path.strip("/")
+        else:
+            raise ConfigError(f"LAKE_URL {self.url!r} is neither file:// nor s3://", "LAKE_URL", "fix the URL")
+
+    def __str__(self) -> str:
+        return self.url
+
+    def locate(self, key: str) -> str:
+        return f"{self.url.rstrip('/')}/{key}"
+
+    def exists(self, key: str) -> bool:
+        if self.scheme == "file":
+            return (self.root / key).is_file()
+        try:
+            self._s3().head_object(Bucket=self.bucket, Key=self._s3_key(key))
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        return True
+
+    @contextmanager
+    def open(self, key: str) -> Iterator[IO[bytes]]:
+        if self.scheme == "file":
+            with open(self.root / key, "rb") as f:
+                yield f
+        else:
+            body = self._s3().get_object(Bucket=self.bucket, Key=self._s3_key(key))["Body"]
+            try:
+                yield body
+            finally:
+                body.close()
+
+    @contextmanager
+    def write(self, key: str) -> Iterator[tuple[IO[bytes], Written]]:
+        """Write an object that appears whole or not at all; on error nothing is published."""
+        written = Written(key)
+        if self.scheme == "file":
+            target = self.root / key
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+            try:
+                with os.fdopen(fd, "wb", buffering=0) as raw:
+                    hashing = _HashingWriter(raw.write)
+                    with io.BufferedWriter(hashing, 256 * 1024) as out:
+                        yield out, written
+                    raw.flush()
+                    os.fsync(raw.fileno())
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        else:
+            with self._multipart(key) as sink:
+                hashing = _HashingWriter(sink)
+                with io.BufferedWriter(hashing, 256 * 1024) as out:
+                    yield out, written
+        written.checksum, written.size = hashing.digest.hexdigest(), hashing.size
+
+    def checksum(self, key: str) -> str:
+        digest = hashlib.sha256()
+        with self.open(key) as f:
+            for chunk in iter(lambda: f.read(1024 * 1024), b""):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    @contextmanager
+    def _multipart(self, key: str):
+        s3, s3_key = self._s3(), self._s3_key(key)
+        upload = s3.create_multipart_upload(Bucket=self.bucket, Key=s3_key)["UploadId"]
+        parts: list[dict] = []
+        buffer = bytearray()
+
+        def flush() -> None:
+            number = len(parts) + 1
+            etag = s3.upload_part(
+                Bucket=self.bucket, Key=s3_key, UploadId=upload, PartNumber=number, Body=bytes(buffer)
+            )["ETag"]
+            parts.append({"ETag": etag, "PartNumber": number})
+            buffer.clear()
+
+        def sink(data: bytes) -> None:
+            buffer.extend(data)
+            if len(buffer) >= PART_BYTES:
+                flush()
+
+        try:
+            yield sink
+            if buffer or not parts:
+                flush()
+            s3.complete_multipart_upload(
+                Bucket=self.bucket, Key=s3_key, UploadId=upload, MultipartUpload={"Parts": parts}
+            )
+        except BaseException:
+            s3.abort_multipart_upload(Bucket=self.bucket, Key=s3_key, UploadId=upload)
+            raise
+
+    def _s3_key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def _s3(self):
+        return s3.client(config.orders_bucket().endpoint_url)

@@ -1,0 +1,1 @@
+"""Operator workflows over many windows: backfill and status from the markers, the window report."""

@@ -1,0 +1,219 @@
+"""Backfills: which windows of a range need work (one query per task family), run in small Luigi builds."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import luigi
+import requests
+from luigi.execution_summary import LuigiRunResult, LuigiStatusCode
+
+from storepipe import config
+from storepipe.errors import StorepipeError, WindowError
+from storepipe.tasks import completeness
+from storepipe.tasks.completeness import Completeness
+from storepipe.tasks.run import RunWindow
+from storepipe.warehouse import db, failures, markers
+from storepipe.warehouse.markers import LOAD, step_of
+from storepipe.window import LABEL_FORMAT, Window, closed_until, on_grid, parse_datetime, window_minutes
+
+log = logging.getLogger(__name__)
+
+# a build whose tasks another worker ran (through luigid) ends NOT_RUN: that is sharing, not failing
+_FAILED_BUILDS = (
+    LuigiStatusCode.FAILED,
+    LuigiStatusCode.FAILED_AND_SCHEDULING_FAILED,
+    LuigiStatusCode.SCHEDULING_FAILED,
+)
+
+
+# --- the range ----------------------------------------------------------------------------------------
+
+
+def resolve_range(
+    start: str | None,
+    end: str | None = None,
+    hours_back: int | None = None,
+    *,
+    closed: bool = True,
+    now: dt.datetime | None = None,
+) -> list[Window]:
+    """The windows of `--start S [--end E]` (E exclusive; default: now) or of `--hours-back N`."""
+    minutes = window_minutes()
+    until = closed_until(now)
+    if hours_back is not None:
+        if start or end:
+            raise StorepipeError("--hours-back names its own range", "--start/--end", "give --hours-back alone")
+        if hours_back < 1:
+            raise StorepipeError(f"--hours-back {hours_back} covers no window", "--hours-back", "give 1 or more hours")
+        count = hours_back * 60 // minutes
+        return Window(until - dt.timedelta(minutes=count * minutes), minutes).range_to(until)
+    if start is None:
+        raise StorepipeError("no range given", "--start/--hours-back", "add --start 2024-01-01T10:00 or --hours-back N")
+    first = _bound(start, "--start")
+    stop = _bound(end, "--end") if end else until
+    if stop <= first:
+        raise WindowError(
+            f"the range {first:{LABEL_FORMAT}} .. {stop:{LABEL_FORMAT}} holds no window",
+            "--start/--end",
+            "give an --end after --start (--end is exclusive)",
+        )
+    if closed and stop > until:
+        raise WindowError(
+            f"window {Window(stop, minutes).label} and later are not closed yet",
+            "--end",
+            f"end at {until:{LABEL_FORMAT}} or earlier",
+        )
+    return Window(first, minutes).range_to(stop)
+
+
+def _bound(text: str, where: str) -> dt.datetime:
+    try:
+        return on_grid(parse_datetime(text), where)
+    except WindowError as err:
+        raise WindowError(err.what, where, err.todo) from None
+
+
+# --- planning and running --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a backfill is: windows done of all, rows loaded, time so far."""
+
+    done: int
+    total: int
+    rows: int
+    elapsed_s: float
+
+    @property
+    def remaining_s(self) -> float | None:
+        """A straight-line estimate from the windows done so far; None before the first one."""
+        if not self.done:
+            return None
+        return self.elapsed_s / self.done * (self.total - self.done)
+
+
+@dataclass
+class Plan:
+    """What a backfill will do: the range, the windows to run (in order) and what it knows of the others."""
+
+    windows: list[Window]
+    todo: list[Window]
+    held_back: int
+    force: bool
+    completeness: Completeness
+    failed: dict[dt.datetime, str]
+
+    @property
+    def complete(self) -> set[dt.datetime]:
+        return self.completeness.complete
+
+
+def plan(
+    windows: Sequence[Window],
+    *,
+    force: bool = False,
+    reverse: bool = False,
+    task_limit: int | None = None,
+    root: type = RunWindow,
+) -> Plan:
+    """The windows to run: the incomplete ones (all if `force`), oldest first unless `reverse`, `task_limit` at most."""
+    limit = config.backfill().task_limit if task_limit is None else task_limit
+    checked = completeness.check([w.start for w in windows], root)
+    complete = checked.complete
+    pending = [w for w in windows if force or w.start not in complete]
+    failed = failures.unresolved(w.start for w in pending if w.start not in complete)
+    if reverse:
+        pending.reverse()
+    todo = pending[:limit] if limit else pending
+    return Plan(list(windows), todo, len(pending) - len(todo), force, checked, failed)
+
+
+@dataclass
+class Outcome:
+    """How a backfill went: Luigi's result per build, the last progress, and the windows left incomplete."""
+
+    plan: Plan
+    builds: list[LuigiRunResult]
+    build_seconds: list[float]
+    progress: Progress
+    failed: dict[dt.datetime, str]
+    unfinished: list[Window]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not any(build.status in _FAILED_BUILDS for build in self.builds)
+
+
+def run(
+    the_plan: Plan,
+    *,
+    workers: int = 1,
+    scheduler_url: str | None = None,
+    windows_per_build: int | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    log_level: str = "WARNING",
+) -> Outcome:
+    """Run the plan's windows in builds of `windows_per_build`, so the scheduler's cost per task stays low."""
+    per_build = windows_per_build or config.backfill().windows_per_build
+    root_family = the_plan.completeness.families[0]
+    todo_starts = [w.start for w in the_plan.todo]
+    row_names = [n for f in the_plan.completeness.families for n in f.marker_names() if step_of(n) == LOAD]
+    started = time.monotonic()
+    builds, seconds = [], []
+    progress = Progress(0, len(the_plan.todo), 0, 0.0)
+    for chunk in _chunks(the_plan.todo, per_build):
+        if the_plan.force:
+            forget(chunk)
+            tasks = [root_family.tasks[0].clone(window=w) for w in chunk]
+        else:
+            tasks = [task for w in chunk for task in completeness.roots(w, the_plan.completeness)]
+        log.info("building windows %s .. %s (%d tasks given)", chunk[0].label, chunk[-1].label, len(tasks))
+        began = time.monotonic()
+        builds.append(_build(tasks, workers, scheduler_url, log_level))
+        seconds.append(time.monotonic() - began)
+        done = len(root_family.complete_starts(todo_starts))
+        loaded = markers.rows(row_names, todo_starts)
+        progress = Progress(done, len(todo_starts), loaded, time.monotonic() - started)
+        if on_progress:
+            on_progress(progress)
+    root = root_family.cls
+    complete = completeness.check(todo_starts, root).complete if todo_starts else set()
+    incomplete = [w for w in the_plan.todo if w.start not in complete]
+    failed = failures.unresolved(w.start for w in incomplete)
+    unfinished = [w for w in incomplete if w.start not in failed]
+    return Outcome(the_plan, builds, seconds, progress, failed, unfinished)
+
+
+def _build(tasks: list[luigi.Task], workers: int, scheduler_url: str | None, log_level: str) -> LuigiRunResult:
+    where = {"scheduler_url": scheduler_url} if scheduler_url else {"local_scheduler": True}
+    return luigi.build(tasks, workers=workers, detailed_summary=True, log_level=log_level, **where)
+
+
+def _chunks(windows: list[Window], size: int) -> Iterator[list[Window]]:
+    for i in range(0, len(windows), max(1, size)):
+        yield windows[i : i + size]
+
+
+def forget(windows: Sequence[Window]) -> None:
+    """Drop every marker of these windows in one transaction, so each of their tasks runs again."""
+    with db.transaction() as cur:
+        forgotten = markers.forget(cur, [w.start for w in windows])
+        log.info("forgot %d markers of %d windows", forgotten, len(windows))
+
+
+def require_scheduler(url: str) -> None:
+    """One line, not Luigi's minutes of retries, when the luigid at `url` does not answer."""
+    try:
+        requests.get(url, timeout=5)
+    except requests.RequestException as err:
+        raise StorepipeError(
+            f"luigid does not answer ({type(err).__name__})",
+            url,
+            "start it with `storepipe up`, or pass --local-scheduler",
+        ) from None

@@ -1,0 +1,64 @@
+"""The state of each window of a range, from its markers: done, failed, missing or still open."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from storepipe.tasks import completeness
+from storepipe.tasks.run import RunWindow
+from storepipe.transform import publish
+from storepipe.warehouse import failures, markers
+from storepipe.warehouse.markers import LOAD, TRANSFORM, marker_name, step_of
+from storepipe.window import Window, closed_until
+
+
+@dataclass(frozen=True)
+class WindowState:
+    window: Window
+    state: str  # done, failed, missing, or open (not closed yet)
+    markers: int  # how many of the tree's markers exist
+    rows: dict[str, int]  # row count per marker, for the loads and the marts
+    error: str | None = None
+
+
+@dataclass
+class Status:
+    """Per window of a range: done / failed / missing, with the row counts its markers recorded."""
+
+    states: list[WindowState]
+    columns: list[str]
+    marker_total: int
+
+
+def status(windows: Sequence[Window], *, now: dt.datetime | None = None, root: type = RunWindow) -> Status:
+    """Done, failed or missing per window, from the marker tables (one query per task family, plus two)."""
+    until = closed_until(now)
+    closed = [w.start for w in windows if w.end <= until]
+    checked = completeness.check(closed, root)
+    complete = checked.complete
+    failed = failures.unresolved(start for start in closed if start not in complete)
+    tree_names = {name for family in checked.families for name in family.marker_names()}
+    marts = [marker_name(TRANSFORM, mart.name) for mart in publish.marts()]
+    columns = sorted(n for n in tree_names if step_of(n) == LOAD) + marts
+    found = markers.in_range(windows[0].start, windows[-1].end) if windows else {}
+    states = []
+    for window in windows:
+        present = found.get(window.start, {})
+        if window.end > until:
+            state = "open"
+        elif window.start in complete:
+            state = "done"
+        else:
+            state = "failed" if window.start in failed else "missing"
+        states.append(
+            WindowState(
+                window,
+                state,
+                len(tree_names & present.keys()),
+                {name: present[name] for name in columns if name in present},
+                failed.get(window.start),
+            )
+        )
+    return Status(states, columns, len(tree_names))

@@ -1,0 +1,92 @@
+"""Write one model's rows for one window: delete the slice it replaces, insert its SELECT.
+
+A `window` model inserts straight from its SELECT (into a fresh partition that replaces the window's
+old one, when its table is partitioned by window); a `by_key` model stages its rows first, because
+the keys to delete are only known from them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from psycopg2 import sql as pgsql
+
+from storepipe import sqlfiles
+from storepipe.transform.models import Model
+from storepipe.warehouse import windows
+from storepipe.window import Window
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The statements that replace a model's slice, their parameters, and which one inserts the rows."""
+
+    steps: list[pgsql.Composable]
+    params: dict
+    inserts: int
+
+
+def plan(cur, model: Model, window: Window) -> Plan:
+    names = columns(cur, model, window)
+    if model.strategy == "by_key":
+        drop = pgsql.SQL(sqlfiles.load("pipeline/materialize/drop_rows"))
+        steps = [stage(model), delete_keys(model), insert(model, names), drop]
+        return Plan(steps, window.sql_params(), inserts=2)
+    replacing = windows.replacement(cur, model.schema, model.name, window)
+    steps = [*replacing.before, insert_model(model, names, replacing.target), *replacing.after]
+    return Plan(steps, replacing.params, inserts=len(replacing.before))
+
+
+def stage(model: Model) -> pgsql.Composed:
+    return sqlfiles.compose("pipeline/materialize/stage_rows", model=_body(model))
+
+
+def _body(model: Model) -> pgsql.SQL:
+    return pgsql.SQL(model.text.strip().rstrip(";"))
+
+
+def columns(cur, model: Model, window: Window) -> list[str]:
+    """The model's output columns, read from the planner without computing a row."""
+    cur.execute(sqlfiles.compose("pipeline/materialize/describe", model=_body(model)), window.sql_params())
+    return [c.name for c in cur.description]
+
+
+def statements(cur, model: Model, window: Window) -> list[str]:
+    """The exact statements a task runs for the window, values bound (for `storepipe sql show`)."""
+    planned = plan(cur, model, window)
+    return [cur.mogrify(step, planned.params).decode() for step in planned.steps]
+
+
+def delete_keys(model: Model) -> pgsql.Composed:
+    """Delete the rows of the keys just staged (a `by_key` model)."""
+    target = sqlfiles.qualified(model.schema, model.name)
+    return sqlfiles.compose("pipeline/materialize/delete_keys", target=target, key=pgsql.Identifier(model.key))
+
+
+def insert(model: Model, columns: list[str]) -> pgsql.Composed:
+    """Insert the staged rows."""
+    names = pgsql.SQL(", ").join(pgsql.Identifier(c) for c in columns)
+    return sqlfiles.compose(
+        "pipeline/materialize/insert_rows", target=sqlfiles.qualified(model.schema, model.name), columns=names
+    )
+
+
+def insert_model(model: Model, columns: list[str], target: pgsql.Identifier | None = None) -> pgsql.Composed:
+    """Insert the model's SELECT straight (nothing staged), into its table or a fresh partition."""
+    names = pgsql.SQL(", ").join(pgsql.Identifier(c) for c in columns)
+    target = target or sqlfiles.qualified(model.schema, model.name)
+    return sqlfiles.compose("pipeline/materialize/insert_model", target=target, columns=names, model=_body(model))
+
+
+def materialize(cur, model: Model, window: Window) -> int:
+    """Replace the model's slice for `window` inside the caller's transaction; returns rows inserted."""
+    planned = plan(cur, model, window)
+    for number, step in enumerate(planned.steps):
+        cur.execute(step, planned.params)
+        if number == planned.inserts:
+            rows = cur.rowcount
+    log.info("%s %s: %d rows", model.relation, window, rows)
+    return rows

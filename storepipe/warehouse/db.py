@@ -1,0 +1,111 @@
+"""Warehouse connections, the per-task lock, the streamed COPY every load goes through, and what a
+PostgreSQL error means to a user."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO
+
+import psycopg2
+import psycopg2.errors
+import psycopg2.extensions
+from psycopg2 import sql as pgsql
+
+from storepipe import config, sqlfiles
+from storepipe.errors import WarehouseError
+from storepipe.window import Window
+
+log = logging.getLogger(__name__)
+
+_shared: dict[tuple[int, str], psycopg2.extensions.connection] = {}
+
+
+def connect(url: str | None = None, *, application: str = "storepipe") -> psycopg2.extensions.connection:
+    conn = psycopg2.connect(url or config.warehouse().url, application_name=application)
+    timeout = config.warehouse().statement_timeout_s
+    if timeout:
+        with conn.cursor() as cur:
+            cur.execute(sqlfiles.load("pipeline/db/statement_timeout"), {"timeout": f"{timeout}s"})
+        conn.commit()
+    return conn
+
+
+def shared() -> psycopg2.extensions.connection:
+    """One autocommit connection per process for read-only lookups (markers).
+
+    Keyed by pid so a forked worker never reuses its parent's socket.
+    """
+    url = config.warehouse().url
+    key = (os.getpid(), url)
+    conn = _shared.get(key)
+    if conn is None or conn.closed:
+        conn = connect(url, application="storepipe-markers")
+        conn.autocommit = True
+        _shared[key] = conn
+    return conn
+
+
+@contextmanager
+def transaction(url: str | None = None) -> Iterator[psycopg2.extensions.cursor]:
+    """One transaction: commit on success, roll back on any error, always close."""
+    conn = connect(url)
+    try:
+        with conn.cursor() as cur:
+            yield cur
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    finally:
+        conn.close()
+
+
+def lock(cur, name: str) -> None:
+    """Serialize writers holding `name` across processes and hosts until the transaction ends."""
+    cur.execute(sqlfiles.load("pipeline/db/lock"), {"lock_name": name})
+
+
+def bind_window(cur, window: Window) -> None:
+    """Let loaded tables' `window_start` default come from this transaction."""
+    cur.execute(sqlfiles.load("pipeline/db/bind_window"), window.sql_params())
+
+
+def copy_csv(cur, table: pgsql.Composable, columns: list[str], stream: IO[bytes]) -> int:
+    """Stream a CSV with a header row into `table` by COPY; returns the rows copied."""
+    statement = sqlfiles.compose(
+        "pipeline/db/copy_csv",
+        table=table,
+        columns=pgsql.SQL(", ").join(pgsql.Identifier(c) for c in columns),
+    )
+    cur.copy_expert(statement, stream, size=64 * 1024)
+    return cur.rowcount
+
+
+def close_shared() -> None:
+    """Close this process's lookup connections (before dropping or switching a warehouse)."""
+    for key, conn in list(_shared.items()):
+        conn.close()
+        del _shared[key]
+
+
+def explain(err: psycopg2.Error, where: str = "WAREHOUSE_URL") -> WarehouseError:
+    """One line for a PostgreSQL error, naming what happened: a timeout is a timeout, not "cannot reach"."""
+    text = str(err).strip().splitlines()
+    first = text[0] if text else type(err).__name__
+    if isinstance(err, psycopg2.errors.QueryCanceled):
+        return WarehouseError(
+            f"a statement ran past its timeout: {first}",
+            where,
+            "raise [warehouse] statement_timeout_s, or find what it waits for",
+        )
+    if isinstance(err, psycopg2.errors.LockNotAvailable):
+        return WarehouseError(
+            f"a lock was not granted in time: {first}", where, "another worker holds it; retry when it is done"
+        )
+    if isinstance(err, psycopg2.OperationalError) and err.pgcode is None:
+        return WarehouseError(f"cannot reach PostgreSQL: {first}", where, "run `storepipe up` or check the URLs")
+    code = f" [{err.pgcode}]" if err.pgcode else ""
+    return WarehouseError(f"PostgreSQL refused: {first}{code}", where, "see the server log for the statement")

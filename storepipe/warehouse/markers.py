@@ -1,0 +1,112 @@
+"""Marker rows: "this task, for this window, is done", written in the data's own transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+import luigi
+
+from storepipe import sqlfiles
+from storepipe.warehouse import db
+from storepipe.window import Window
+
+EXTRACT, LOAD, TRANSFORM, PUBLISH = "extract", "load", "transform", "publish"
+_STEPS = (EXTRACT, LOAD, TRANSFORM, PUBLISH)
+
+
+def marker_name(step: str, subject: str | None = None) -> str:
+    """The one spelling of a marker's task name: `extract:orders`, `load:orders`, `transform:stg_orders`, `publish`."""
+    if step not in _STEPS:
+        raise ValueError(f"unknown step {step!r}")
+    return f"{step}:{subject}" if subject else step
+
+
+def step_of(name: str) -> str:
+    """`load` for `load:orders`: the inverse of `marker_name` for the step."""
+    return name.partition(":")[0]
+
+
+class MarkerTarget(luigi.Target):
+    """The output of every storepipe task: one row of storepipe.markers keyed by (task_name, window_start)."""
+
+    def __init__(self, task_name: str, window: Window, task_id: str):
+        self.task_name = task_name
+        self.window = window
+        self.task_id = task_id
+
+    def __str__(self) -> str:
+        return f"storepipe.markers[{self.task_name} @ {self.window.label}]"
+
+    def exists(self) -> bool:
+        return bool(done_windows([self.task_name], [self.window.start]))
+
+    def exists_in(self, cur) -> bool:
+        """Look again inside the writer's transaction, after its lock is held."""
+        cur.execute(sqlfiles.load("pipeline/markers/exists"), self._params())
+        return cur.fetchone() is not None
+
+    def touch(self, cur, row_count: int, checksum: str | None = None, object_key: str | None = None) -> None:
+        cur.execute(
+            sqlfiles.load("pipeline/markers/touch"),
+            {
+                **self._params(),
+                "task_id": self.task_id,
+                "row_count": row_count,
+                "checksum": checksum,
+                "object_key": object_key,
+            },
+        )
+
+    def read(self) -> dict | None:
+        cur = db.shared().cursor()
+        cur.execute(sqlfiles.load("pipeline/markers/read"), self._params())
+        row = cur.fetchone()
+        if row is None:
+            return None
+        return dict(zip([c.name for c in cur.description], row, strict=False))
+
+    def _params(self) -> dict:
+        return {"task_name": self.task_name, "window_start": self.window.start}
+
+
+def done_windows(task_names: Iterable[str], starts: Iterable) -> set:
+    """Window starts (of `starts`) for which every one of `task_names` has a marker: one query."""
+    names, starts = sorted(set(task_names)), list(starts)
+    if not starts or not names:
+        return set()
+    with db.shared().cursor() as cur:
+        cur.execute(
+            sqlfiles.load("pipeline/markers/bulk_complete"),
+            {"task_names": names, "starts": starts, "name_count": len(names)},
+        )
+        return {row[0] for row in cur.fetchall()}
+
+
+def forget(cur, starts: Sequence[dt.datetime]) -> int:
+    """Drop every marker of these windows in the caller's transaction, so each of their tasks runs again."""
+    cur.execute(sqlfiles.load("pipeline/markers/forget_windows"), {"starts": list(starts)})
+    return cur.rowcount
+
+
+def rows(task_names: Sequence[str], starts: Sequence[dt.datetime]) -> int:
+    """Rows that the markers `task_names` recorded over these windows."""
+    if not task_names or not starts:
+        return 0
+    with db.shared().cursor() as cur:
+        cur.execute(
+            sqlfiles.load("pipeline/markers/rows_in_windows"), {"task_names": list(task_names), "starts": list(starts)}
+        )
+        return int(cur.fetchone()[0])
+
+
+def in_range(range_start: dt.datetime, range_end: dt.datetime) -> dict[dt.datetime, dict[str, int]]:
+    """Every marker of the windows starting in [range_start, range_end): row count per task name, per window."""
+    found: dict[dt.datetime, dict[str, int]] = {}
+    with db.shared().cursor() as cur:
+        cur.execute(
+            sqlfiles.load("pipeline/markers/markers_in_range"), {"range_start": range_start, "range_end": range_end}
+        )
+        for start, task_name, row_count in cur.fetchall():
+            found.setdefault(start, {})[task_name] = row_count
+    return found

@@ -1,0 +1,70 @@
+"""Replace one window's rows of a table: the one rule every load and every window model goes through.
+
+A table partitioned by window (store.orders, staging.stg_orders: the tables that grow with the order
+volume) gets a fresh table, created in the caller's transaction and swapped in for the window's
+partition at the end; any other table has the window's rows deleted before the new ones go in.
+Either way the caller fills `target` between `before` and `after`, in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from psycopg2 import sql as pgsql
+
+from storepipe import sqlfiles
+from storepipe.window import Window
+
+
+@dataclass(frozen=True)
+class Replacement:
+    """Run `before`, fill `target` with the window's rows, run `after`; all with `params`."""
+
+    before: list[pgsql.Composable]
+    target: pgsql.Identifier
+    after: list[pgsql.Composable]
+    params: dict
+
+
+def is_partitioned(cur, schema: str, table: str) -> bool:
+    cur.execute(sqlfiles.load("pipeline/windows/is_partitioned"), {"relation": f"{schema}.{table}"})
+    return bool(cur.fetchone()[0])
+
+
+def replacement(cur, schema: str, table: str, window: Window) -> Replacement:
+    """The statements that replace `window`'s rows of `schema.table`."""
+    params = window.sql_params()
+    parent = sqlfiles.qualified(schema, table)
+    if not is_partitioned(cur, schema, table):
+        delete = sqlfiles.compose("pipeline/windows/delete_window", target=parent)
+        return Replacement([delete], parent, [], params)
+    cur.execute(sqlfiles.load("pipeline/windows/window_partition_name"), {**params, "parent": table})
+    name = cur.fetchone()[0]
+    fresh = f"{name}_new"
+    swap = sqlfiles.compose(
+        "pipeline/windows/swap_in_partition",
+        parent=parent,
+        partition=sqlfiles.qualified(schema, name),
+        partition_name=pgsql.Identifier(name),
+        fresh=sqlfiles.qualified(schema, fresh),
+    )
+    create = pgsql.SQL(sqlfiles.load("pipeline/windows/create_window_table"))
+    params = {**params, "parent": f"{schema}.{table}", "fresh": fresh}
+    return Replacement([create], sqlfiles.qualified(schema, fresh), [swap], params)
+
+
+@contextmanager
+def replace_window(cur, schema: str, table: str, window: Window) -> Iterator[pgsql.Identifier]:
+    """Yield the table to fill with the window's rows; on exit they are the window's rows of `schema.table`.
+
+    Filling an unindexed table created in this transaction is as fast as PostgreSQL writes, and a
+    partitioned parent is locked only by the final swap, from then until the caller's commit.
+    """
+    plan = replacement(cur, schema, table, window)
+    for statement in plan.before:
+        cur.execute(statement, plan.params)
+    yield plan.target
+    for statement in plan.after:
+        cur.execute(statement, plan.params)
