@@ -51,5 +51,5 @@ def test_a_missing_sql_file_is_one_line(pipeline, tmp_path):
 
 def test_the_sql_loader_raises_a_config_error(monkeypatch, tmp_path):
     monkeypatch.setenv("STOREPIPE_SQL_DIR", str(tmp_path))
-    with pytest.raises(ConfigError, match="SQL file nothing/here.sql is missing"):
+    with pytest.raises(ConfigError, match=r"SQL file nothing/here\.sql is missing"):
         sqlfiles.path("nothing/here")
