@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shlex
 from functools import cache
@@ -57,6 +58,12 @@ def reset() -> None:
 
 class window(luigi.Config):
     minutes = luigi.IntParameter(default=5, description="Length of one window in minutes; divides a day.")
+    grace = luigi.TimeDeltaParameter(
+        default=dt.timedelta(minutes=2),
+        significant=False,
+        description="How long after its end a window still counts as open (late uploads, late commits,"
+        " clock skew): nothing extracts it before then. E.g. `2 minutes`, `90 seconds`.",
+    )
 
 
 class warehouse(luigi.Config):

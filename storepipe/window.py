@@ -69,12 +69,15 @@ class Window:
         return cls(start, minutes)
 
     def require_closed(self, now: dt.datetime | None = None) -> Window:
+        """The window, if its end plus the grace period ([window] grace) has passed; else one line."""
         now = now or utcnow()
-        if self.end > now:
+        closes = self.end + grace()
+        if closes > now:
             raise WindowError(
-                f"window {self.label} is not closed yet (it ends at {self.end:%H:%M} UTC)",
+                f"window {self.label} is not closed yet (it ends at {self.end:%H:%M} UTC"
+                f" and closes {_seconds(grace())} s later, at {closes:%H:%M:%S})",
                 "--window",
-                "run it after it ends, or pick an earlier window",
+                "run it after it closes, or pick an earlier window",
             )
         return self
 
@@ -138,12 +141,21 @@ def window_minutes() -> int:
     return config.window().minutes
 
 
+def grace() -> dt.timedelta:
+    """How long after its end a window still counts as open ([window] grace)."""
+    return config.window().grace
+
+
+def _seconds(delta: dt.timedelta) -> int:
+    return int(delta.total_seconds())
+
+
 # --- the grid of windows ---------------------------------------------------------------------------
 
 
 def closed_until(now: dt.datetime | None = None) -> dt.datetime:
-    """The end of the newest closed window: now, floored to the window grid."""
-    now = now or utcnow()
+    """The end of the newest closed window: now less the grace period, floored to the window grid."""
+    now = (now or utcnow()) - grace()
     step = window_minutes() * 60
     seconds = int((now - _EPOCH).total_seconds())
     return _EPOCH + dt.timedelta(seconds=seconds - seconds % step)

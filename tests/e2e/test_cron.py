@@ -57,7 +57,7 @@ def cron_env(pipeline, tmp_path) -> tuple[Path, Path, Path]:
 def test_the_cron_line_fills_the_missing_windows_of_the_last_day(pipeline, cron_env):
     env_file, home, logs = cron_env
     schedule, command = cron_job()
-    assert schedule == "*/5 * * * *"
+    assert schedule == "2-59/5 * * * *", "two minutes after each window ends: its grace"
     assert "storepipe backfill --hours-back 24" in command and command.startswith("flock -n ")
 
     # every window of the last day complete but two, which have source data waiting

@@ -4,9 +4,10 @@ import datetime as dt
 
 import pytest
 
+from storepipe import config
 from storepipe.errors import WindowError
 from storepipe.tasks import RunWindow
-from storepipe.window import Window, WindowParameter
+from storepipe.window import Window, WindowParameter, closed_until
 
 
 def test_iso_and_luigi_formats_name_the_same_window():
@@ -69,3 +70,20 @@ def test_task_ids_are_stable_across_input_formats():
     b = RunWindow(window=dt.datetime(2024, 1, 1, 10, 0))
     assert a.task_id == b.task_id
     assert "2024_01_01T10_00" in a.task_id
+
+
+def test_a_window_closes_only_after_its_grace_period(monkeypatch):
+    monkeypatch.setattr(config.window(), "grace", dt.timedelta(minutes=2))
+    window = Window.parse("2024-01-01T10:00", 5)
+    with pytest.raises(WindowError, match=r"not closed yet .*closes 120 s later, at 10:07:00"):
+        window.require_closed(dt.datetime(2024, 1, 1, 10, 6, 59))
+    assert window.require_closed(dt.datetime(2024, 1, 1, 10, 7))
+    # the range tools and cron take the same rule: the newest closed window ends 2 minutes back, floored
+    assert closed_until(dt.datetime(2024, 1, 1, 10, 6, 59)) == dt.datetime(2024, 1, 1, 10, 0)
+    assert closed_until(dt.datetime(2024, 1, 1, 10, 7)) == dt.datetime(2024, 1, 1, 10, 5)
+
+
+def test_no_grace_closes_a_window_at_its_end(monkeypatch):
+    monkeypatch.setattr(config.window(), "grace", dt.timedelta(0))
+    assert Window.parse("2024-01-01T10:00", 5).require_closed(dt.datetime(2024, 1, 1, 10, 5))
+    assert closed_until(dt.datetime(2024, 1, 1, 10, 5)) == dt.datetime(2024, 1, 1, 10, 5)
