@@ -2,9 +2,11 @@
 
 Rules (README "When data is bad"): columns are read by header name (extra ones ignored with a
 warning; a missing one sets the file aside and fails the window); blank lines are skipped; a row
-that fails a check is quarantined with `s3://bucket/key:line` and a reason; a gzip object that does
-not decompress to its end is set aside whole. Duplicate order_ids all land in store.orders;
-stg_orders keeps one per order_id (the latest delivery, then the lowest item_id).
+that fails a check is quarantined with `s3://bucket/key:line` and a reason. A gzip object that does
+not decompress to its end, or an object that is not `.csv`/`.csv.gz` (any case) and not ignored by
+name (`_SUCCESS`, names starting with `.` or `_`: listed as notes), fails the window until it is
+fixed. Duplicate order_ids all land in store.orders; stg_orders keeps one per order_id (the latest
+delivery, then the lowest item_id).
 
 A file in the usual layout is first read by a fast path (see `_CleanBlocks`), and by the
 row-by-row path from its first line that is not plainly clean.
@@ -27,7 +29,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from storepipe import config, s3
 from storepipe.errors import SourceUnavailable
-from storepipe.rows import INT4, ORDERS, RAW_LIMIT, Block, Rejected
+from storepipe.rows import FLAGGED, INT4, ORDERS, RAW_LIMIT, Block, Rejected
 from storepipe.window import Window
 
 log = logging.getLogger(__name__)
@@ -75,24 +77,43 @@ def iter_orders(window: Window, bucket: str | None = None) -> Iterator[tuple | R
         yield from _iter_object(window, bucket, key)
 
 
+def kind(key: str) -> str:
+    """What an object is, by its name: `csv`, `csv.gz`, `ignored` (a marker, a hidden or temporary
+    file, a folder placeholder) or `unknown`. Suffixes match whatever their case (`part-000.CSV`)."""
+    name = key.rsplit("/", 1)[-1]
+    if not name or name.startswith((".", "_")):
+        return "ignored"  # `_SUCCESS`, `_temporary`, `.part-000.csv.crc`, a `folder/` placeholder
+    lowered = name.lower()
+    if lowered.endswith(".csv.gz"):
+        return "csv.gz"
+    return "csv" if lowered.endswith(".csv") else "unknown"
+
+
 def _iter_object(window: Window, bucket: str, key: str) -> Iterator[tuple | Rejected]:
     where = f"s3://{bucket}/{key}"
-    if key.endswith("/"):
-        return  # a folder placeholder, not a file
-    if key.endswith(".csv.gz"):
+    found = kind(key)
+    if found == "ignored":
+        # listed in the window's quarantine as a note, so `storepipe quarantine` shows what was passed over
+        if not key.endswith("/"):
+            yield Rejected(where, "not an order file by its name (starts with '.' or '_'); ignored", "", FLAGGED)
+        return
+    if found == "unknown":
+        # an unknown object may hold orders: the window waits until it is renamed, moved or removed
+        log.warning("%s is neither .csv nor .csv.gz; the window fails until it is renamed or removed", where)
+        yield Rejected(where, "not a .csv or .csv.gz object; rename it, move it or remove it", "", fails_window=True)
+        return
+    if found == "csv.gz":
         # a truncated gzip is only found at its end, after rows were read: check it first so
-        # the file is set aside whole, never half loaded (a second read of the object)
+        # the file is never half loaded (a second read of the object); it fails the window, since
+        # the rows it lost are unknown, until it is replaced whole or removed
         problem = _gzip_problem(_chunks(bucket, key))
         if problem:
-            log.warning("%s: %s; the whole file is quarantined", where, problem)
-            yield Rejected(where, f"{problem}; the whole file is set aside", "")
+            log.warning("%s: %s; the window fails until the file is replaced", where, problem)
+            yield Rejected(where, f"{problem}; replace the file whole, or remove it", "", fails_window=True)
             return
         yield from parse_rows(window, where, gunzip(_chunks(bucket, key)))
-    elif key.endswith(".csv"):
-        yield from parse_rows(window, where, _chunks(bucket, key))
     else:
-        log.warning("%s is neither .csv nor .csv.gz; quarantined unread", where)
-        yield Rejected(where, "not a .csv or .csv.gz object; the whole file is set aside", "")
+        yield from parse_rows(window, where, _chunks(bucket, key))
 
 
 def _chunks(bucket: str, key: str) -> Iterator[bytes]:

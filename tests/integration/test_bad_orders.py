@@ -147,20 +147,55 @@ def test_bom_crlf_blank_lines_quoted_fields_and_sql_text_load_exactly(pipeline):
     assert all(window.start <= r[2] < window.end for r in loaded)
 
 
-def test_gzip_objects_load_and_a_truncated_one_is_set_aside_whole(pipeline):
+def test_a_truncated_gzip_fails_the_window_until_it_is_replaced_whole(pipeline):
     window = pipeline.window(0)
     big = HEADER + b"".join(order_line(window, n, name=f"item {uuid.uuid4()}") for n in range(3000))
     plant(pipeline, window, "big.csv.gz", gzip.compress(big))  # several 64 KiB chunks
     packed = gzip.compress(HEADER + b"".join(order_line(window, n) for n in range(5000, 5300)))
     cut = plant(pipeline, window, "cut.csv.gz", packed[: len(packed) * 2 // 3], minute=1)
-    not_csv = plant(pipeline, window, "notes.txt", b"hello", minute=2)
+
+    assert load_orders(window) == luigi.LuigiStatusCode.FAILED
+    assert markers(pipeline, window) == [] and loaded_ids(pipeline, window) == [], "not even the good file"
+    [row] = quarantined(pipeline, window)
+    assert row[0] == cut and "truncated" in row[1] and row[3] == "rejected"
+    luigi.task_register.Register.clear_instance_cache()
+    with pytest.raises(
+        UnreadableFile, match=r"^orders: a file cannot be read: s3://\S+/cut\.csv\.gz: not a complete gzip"
+    ):
+        ExtractOrders(window=window).run()
+
+    # the producer uploads it again, whole: the next run takes the window with every row
+    plant(pipeline, window, "cut.csv.gz", packed, minute=1)
+    assert load_orders(window) == luigi.LuigiStatusCode.SUCCESS
+    assert loaded_ids(pipeline, window) == ids(*range(3000), *range(5000, 5300))
+    assert quarantined(pipeline, window) == []
+
+
+def test_suffixes_match_in_any_case_and_markers_are_ignored_but_listed(pipeline):
+    window = pipeline.window(0)
+    plant(pipeline, window, "part-000.CSV", HEADER + order_line(window, 1))
+    plant(pipeline, window, "part-001.Csv.GZ", gzip.compress(HEADER + order_line(window, 2)))
+    marker = plant(pipeline, window, "_SUCCESS", b"")
+    hidden = plant(pipeline, window, ".part-002.csv.crc", b"\x00\x01", minute=1)
 
     assert load_orders(window) == luigi.LuigiStatusCode.SUCCESS
-    assert loaded_ids(pipeline, window) == ids(*range(3000)), "no row of the cut file, not even its first ones"
+    assert loaded_ids(pipeline, window) == ids(1, 2)
     rows = quarantined(pipeline, window)
-    assert [r[0] for r in rows] == [cut, not_csv]
-    assert "truncated" in rows[0][1] and "whole file is set aside" in rows[0][1]
-    assert "not a .csv or .csv.gz object" in rows[1][1]
+    assert sorted((r[0], r[3]) for r in rows) == sorted([(marker, "flagged"), (hidden, "flagged")])
+    assert all("ignored" in r[1] for r in rows)
+
+
+def test_an_unknown_object_fails_the_window_rather_than_counting_as_one_row(pipeline):
+    window = pipeline.window(0)
+    plant(pipeline, window, "orders.csv", HEADER + b"".join(order_line(window, n) for n in range(100)))
+    notes = plant(pipeline, window, "orders-2024.txt", HEADER + order_line(window, 500), minute=2)
+
+    assert load_orders(window) == luigi.LuigiStatusCode.FAILED
+    [row] = quarantined(pipeline, window)
+    assert row[0] == notes and "not a .csv or .csv.gz object" in row[1]
+    pipeline.s3().delete_object(Bucket=pipeline.env["ORDERS_BUCKET"], Key=notes.split("/", 3)[3])
+    assert load_orders(window) == luigi.LuigiStatusCode.SUCCESS
+    assert loaded_ids(pipeline, window) == ids(*range(100))
 
 
 def test_empty_and_header_only_files_add_nothing(pipeline):
