@@ -9,6 +9,7 @@ import secrets
 import threading
 import time
 from contextlib import closing
+from pathlib import Path
 
 import psycopg2
 import pytest
@@ -304,3 +305,31 @@ def test_a_lost_slot_gives_one_line_with_the_recovery_command(own_server):
             " (customer DB); take a new snapshot with `storepipe cdc init --reset`"
         )
     assert customer_log.lag_bytes(url, "doomed") is None
+
+
+def postmaster_pid(pgdata):
+    return int((pgdata / "postmaster.pid").read_text().splitlines()[0])
+
+
+def test_the_stack_runs_logical_with_a_bounded_slot_wal_and_up_again_does_not_restart(stack_env):
+    home = Path(stack_env["STOREPIPE_HOME"])
+    settings = "select name, setting from pg_settings where name in ('wal_level', 'max_slot_wal_keep_size')"
+    assert dict(query(stack_env["SOURCE_DB_ADMIN_URL"], settings)) == {
+        "wal_level": "logical",
+        "max_slot_wal_keep_size": "1024",
+    }
+    before = postmaster_pid(home / "pg")
+    stack.up(home, ports={"s3": 0, "risk_api": 0, "luigid": 0}, luigid=True)
+    assert postmaster_pid(home / "pg") == before
+
+
+def test_a_server_at_replica_is_restarted_once_into_logical(own_server):
+    stack._run_postgres(own_server)
+    replica = postmaster_pid(own_server)
+    socket_dir = stack._start_postgres(own_server.parent)
+    logical = postmaster_pid(own_server)
+    assert logical != replica
+    url = stack._pg_url(socket_dir, "postgres", None, "postgres")
+    assert query(url, "show wal_level") == [("logical",)]
+    stack._start_postgres(own_server.parent)
+    assert postmaster_pid(own_server) == logical
