@@ -53,18 +53,27 @@ STOP_TIMEOUT_S = 10.0
 SDE_PASSWORD = "password"
 READER = "storepipe_reader"
 READER_PASSWORD = "reader"
+# change capture's replication role: reads the customers log through a slot, writes nothing
+CAPTURE = "storepipe_capture"
+CAPTURE_PASSWORD = "capture"
 BUCKET = "orders"
 # luigid's task history; SQLAlchemy 2 with sqlite breaks luigi 3.8.1's history, PostgreSQL does not
 HISTORY_DB = "luigi_history"
 AWS_KEY = "test"
 AWS_REGION = "us-east-1"
 
-# only the superuser keeps pgserver's passwordless access, so the roles' passwords mean something
+# only the superuser keeps pgserver's passwordless access, so the roles' passwords mean something;
+# "all" does not match replication connections, which need lines of their own
 PG_HBA = (
     "# written by storepipe.devstack.stack: the superuser trusted, every other role by password\n"
     "local all postgres trust\n"
     "local all all scram-sha-256\n"
+    "local replication postgres trust\n"
+    f"local replication {CAPTURE} scram-sha-256\n"
 )
+# change capture needs logical decoding (a restart to change); the bound keeps a stalled slot
+# from filling the disk (the slot is lost instead, and `storepipe cdc init --reset` recovers)
+SERVER_SETTINGS = {"wal_level": "logical", "max_slot_wal_keep_size": "1024"}  # as pg_settings shows them (MB)
 
 _ROOT = Path(__file__).resolve().parents[2]
 # servers this process started; reaped on `down` so a stopped one does not linger as a zombie
@@ -156,6 +165,16 @@ def status(home: Path) -> list[tuple[str, str, str]]:
 
 def _start_postgres(home: Path) -> Path:
     pgdata = (home / "pg").resolve()
+    socket_dir = _run_postgres(pgdata)
+    if _apply_server_settings(_pg_url(socket_dir, "postgres", None, "postgres")):
+        # pg_ctl restart would drop pgserver's `-l` and leave its cached pid stale: stop, start afresh
+        log.info("restarting postgres so wal_level = logical takes effect")
+        _stop_postgres(pgdata)
+        socket_dir = _run_postgres(pgdata)
+    return socket_dir
+
+
+def _run_postgres(pgdata: Path) -> Path:
     # pgserver keeps one handle per data folder per process; after a `down` that handle is stale
     cached = pgserver.PostgresServer._instances.get(pgdata)
     if cached is not None and not _postmaster_alive(pgdata):
@@ -169,13 +188,27 @@ def _start_postgres(home: Path) -> Path:
     return socket_dir
 
 
+def _apply_server_settings(admin_url: str) -> bool:
+    """Persist SERVER_SETTINGS with ALTER SYSTEM; True when a restart must apply them."""
+    with _autocommit(admin_url) as cursor:
+        cursor.execute(sqlfiles.load("devstack/server_settings"), {"names": list(SERVER_SETTINGS)})
+        current = dict(cursor.fetchall())
+        if current["max_slot_wal_keep_size"] != SERVER_SETTINGS["max_slot_wal_keep_size"]:
+            cursor.execute(sqlfiles.load("devstack/set_max_slot_wal_keep_size"))
+            cursor.execute(sqlfiles.load("devstack/reload_config"))
+        if current["wal_level"] == SERVER_SETTINGS["wal_level"]:
+            return False
+        cursor.execute(sqlfiles.load("devstack/set_wal_level"))
+        return True
+
+
 def _provision(pgdata: Path, socket_dir: Path) -> None:
     """Roles, databases, migrations and the reader's grants; each step a no-op when already done."""
     admin = _pg_url(socket_dir, "postgres", None, "postgres")
     with _autocommit(admin) as cursor:
         cursor.execute(
             sqlfiles.load("devstack/setup_roles"),
-            {"sde_password": SDE_PASSWORD, "reader_password": READER_PASSWORD},
+            {"sde_password": SDE_PASSWORD, "reader_password": READER_PASSWORD, "capture_password": CAPTURE_PASSWORD},
         )
         cursor.execute(sqlfiles.load("devstack/missing_databases"), {"names": ["source", "warehouse", HISTORY_DB]})
         for (name,) in cursor.fetchall():
@@ -204,6 +237,7 @@ def _database_urls(socket_dir: Path) -> dict[str, str]:
         "WAREHOUSE_URL": _pg_url(socket_dir, "sde", SDE_PASSWORD, "warehouse"),
         "SOURCE_DB_URL": _pg_url(socket_dir, READER, READER_PASSWORD, "source"),
         "SOURCE_DB_ADMIN_URL": _pg_url(socket_dir, "postgres", None, "source"),
+        "SOURCE_DB_CAPTURE_URL": _pg_url(socket_dir, CAPTURE, CAPTURE_PASSWORD, "source"),
     }
 
 

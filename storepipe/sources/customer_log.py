@@ -1,0 +1,481 @@
+"""Customer DB change log: a logical replication slot read with pgoutput, decoded in Python.
+
+`init` creates the slot and streams the rows of its exported snapshot, `read` streams the committed
+changes after the slot's confirmed position, `advance` confirms them once they are landed. Every
+change is a plain tuple (see CHANGE_FIELDS); values are PostgreSQL's text output, with the session's
+TimeZone, DateStyle, IntervalStyle and extra_float_digits pinned so that re-decoding is byte-identical.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import struct
+from collections.abc import Iterable, Iterator
+from contextlib import closing
+from typing import NamedTuple
+
+import psycopg2
+import psycopg2.extensions
+import psycopg2.extras
+
+from storepipe import sqlfiles
+from storepipe.errors import ConfigError, SourceUnavailable, StorepipeError
+
+log = logging.getLogger(__name__)
+
+SLOT = "storepipe_customers"
+PUBLICATION = "storepipe_customers"
+TABLE = "public.customers"
+PLUGIN = "pgoutput"
+FETCH_MESSAGES = 20_000  # pgoutput messages per round trip of the server-side cursor
+RESET_COMMAND = "storepipe cdc init --reset"
+# the settings that change how values are rendered as text; pinned so a re-read gives the same bytes
+SESSION_OPTIONS = "-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c extra_float_digits=1"
+
+# ops of a change tuple; "snapshot" is a row of init's initial snapshot, "truncate" a TRUNCATE
+INSERT, UPDATE, DELETE, TRUNCATE, SNAPSHOT = "insert", "update", "delete", "truncate", "snapshot"
+# a change: (op, commit_lsn, committed_at, xid, relation, values, old_values)
+CHANGE_FIELDS = ("op", "commit_lsn", "committed_at", "xid", "relation", "values", "old_values")
+OP, COMMIT_LSN, COMMITTED_AT, XID, RELATION, VALUES, OLD_VALUES = range(len(CHANGE_FIELDS))
+
+_PG_EPOCH = dt.datetime(2000, 1, 1)  # pgoutput's timestamps: microseconds since then, UTC
+_BEGIN = struct.Struct(">QqI")  # final (commit) LSN, commit time, xid
+_U16 = struct.Struct(">H").unpack_from
+_U32 = struct.Struct(">I").unpack_from
+
+
+class _Unchanged:
+    """An unchanged TOASTed value ('u'): the column kept its previous value, which the log omits."""
+
+    _instance: _Unchanged | None = None
+
+    def __new__(cls) -> _Unchanged:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNCHANGED_TOAST"
+
+    def __reduce__(self) -> str:
+        return "UNCHANGED_TOAST"
+
+
+UNCHANGED_TOAST = _Unchanged()
+
+
+class Relation(NamedTuple):
+    """A table as a Relation message (or the catalog, for the snapshot) describes it."""
+
+    relid: int
+    schema: str
+    name: str
+    columns: tuple[str, ...]
+    key: tuple[str, ...]  # replica identity (the primary key by default)
+    type_oids: tuple[int, ...]
+
+
+class DecodeError(StorepipeError):
+    """A pgoutput message the decoder does not understand."""
+
+
+# --- the decoder ----------------------------------------------------------------------------------
+
+
+def decode(messages: Iterable[bytes], relations: dict[int, Relation] | None = None) -> Iterator[tuple]:
+    """Change tuples from pgoutput protocol 1 messages, in log order.
+
+    `relations` (relid -> Relation) carries Relation messages between calls; a peek re-sends them
+    at its start and after every ALTER TABLE, so a fresh dict per peek is enough. Begin, Commit,
+    Relation, Origin and Type messages update state and yield nothing; a TRUNCATE yields one change
+    per table with op "truncate" and empty values.
+    """
+    if relations is None:
+        relations = {}
+    # one loop with everything in locals: this runs once per change, hundreds of thousands a second
+    begin = _BEGIN.unpack_from
+    u32, u16 = _U32, _U16
+    unchanged = UNCHANGED_TOAST
+    commit_lsn = committed_at = xid = None
+    for data in messages:
+        kind = data[0]
+        if kind == 73:  # 'I' insert: relid, 'N', new tuple
+            relid = u32(data, 1)[0]
+            values, _ = _tuple(data, 8, u16(data, 6)[0], u32, unchanged)
+            yield (INSERT, commit_lsn, committed_at, xid, relations[relid], values, None)
+        elif kind == 85:  # 'U' update: relid, optional 'K'/'O' old tuple, 'N' new tuple
+            relid = u32(data, 1)[0]
+            old = None
+            pos = 5
+            if data[pos] != 78:
+                old, pos = _tuple(data, pos + 3, u16(data, pos + 1)[0], u32, unchanged)
+            values, _ = _tuple(data, pos + 3, u16(data, pos + 1)[0], u32, unchanged)
+            yield (UPDATE, commit_lsn, committed_at, xid, relations[relid], values, old)
+        elif kind == 66:  # 'B' begin
+            commit_lsn, timestamp, xid = begin(data, 1)
+            committed_at = _PG_EPOCH + dt.timedelta(microseconds=timestamp)
+        elif kind == 67:  # 'C' commit
+            commit_lsn = committed_at = xid = None
+        elif kind == 68:  # 'D' delete: relid, 'K' key or 'O' old tuple
+            relid = u32(data, 1)[0]
+            values, _ = _tuple(data, 8, u16(data, 6)[0], u32, unchanged)
+            yield (DELETE, commit_lsn, committed_at, xid, relations[relid], values, None)
+        elif kind == 82:  # 'R' relation
+            relation = _relation(data)
+            relations[relation.relid] = relation
+        elif kind == 84:  # 'T' truncate: count, options, relids
+            count = u32(data, 1)[0]
+            for i in range(count):
+                relation = relations[u32(data, 6 + 4 * i)[0]]
+                yield (TRUNCATE, commit_lsn, committed_at, xid, relation, (), None)
+        elif kind in (79, 89):  # 'O' origin, 'Y' type: nothing a change needs
+            continue
+        else:
+            raise DecodeError(
+                f"unknown pgoutput message {chr(kind)!r}", "customer change log", "read with proto_version 1"
+            )
+
+
+def _tuple(data, pos: int, ncols: int, u32, unchanged) -> tuple[tuple, int]:
+    """One TupleData: (values, the position after it); 'n' is None, 'u' UNCHANGED_TOAST, 't' text."""
+    values = []
+    append = values.append
+    for _ in range(ncols):
+        kind = data[pos]
+        if kind == 116:  # 't'
+            size = u32(data, pos + 1)[0]
+            start = pos + 5
+            pos = start + size
+            append(str(data[start:pos], "utf-8"))
+        elif kind == 110:  # 'n'
+            append(None)
+            pos += 1
+        elif kind == 117:  # 'u'
+            append(unchanged)
+            pos += 1
+        else:
+            raise DecodeError(
+                f"column kind {chr(kind)!r} in a pgoutput tuple is not text",
+                "customer change log",
+                "read without the binary option",
+            )
+    return tuple(values), pos
+
+
+def _relation(data) -> Relation:
+    data = bytes(data)  # a Relation is rare: copy it once to search it for its strings
+    relid = _U32(data, 1)[0]
+    pos = 5
+    schema, pos = _cstring(data, pos)
+    name, pos = _cstring(data, pos)
+    ncols = _U16(data, pos + 1)[0]  # after the replica identity setting
+    pos += 3
+    columns, key, type_oids = [], [], []
+    for _ in range(ncols):
+        flags = data[pos]
+        column, pos = _cstring(data, pos + 1)
+        columns.append(column)
+        if flags & 1:
+            key.append(column)
+        type_oids.append(_U32(data, pos)[0])
+        pos += 8  # type oid, type modifier
+    return Relation(relid, schema, name, tuple(columns), tuple(key), tuple(type_oids))
+
+
+def _cstring(data: bytes, pos: int) -> tuple[str, int]:
+    end = data.index(b"\0", pos)
+    return data[pos:end].decode("utf-8"), end + 1
+
+
+# --- LSNs -----------------------------------------------------------------------------------------
+
+
+def lsn_text(lsn: int) -> str:
+    """An LSN as PostgreSQL writes it (`16/B374D848`)."""
+    return f"{lsn >> 32:X}/{lsn & 0xFFFFFFFF:X}"
+
+
+def parse_lsn(text: str) -> int:
+    high, _, low = text.partition("/")
+    return (int(high, 16) << 32) | int(low, 16)
+
+
+# --- the slot -------------------------------------------------------------------------------------
+
+
+def init(url: str, slot: str = SLOT, publication: str = PUBLICATION) -> Iterator[tuple]:
+    """Create the slot and stream the rows of its exported snapshot, as "snapshot" change tuples.
+
+    Every change after the snapshot is in the slot and none before it, so the rows and `read`
+    together give the history with nothing missed or seen twice. When the slot exists already this
+    yields nothing. A caller that stops before the last row has an incomplete history: it must drop
+    the slot (`drop`) and run this again.
+    """
+    with closing(_connect(url)) as conn:
+        state = _check_source(conn, slot, publication)
+        if state is not None:
+            if state["lost"]:
+                raise _lost(slot)
+            log.info("replication slot %s exists already; nothing to initialize", slot)
+            return
+        relation = _table_relation(conn, TABLE)
+    replication = _connect(url, connection_factory=psycopg2.extras.LogicalReplicationConnection)
+    try:
+        with replication.cursor() as cursor:
+            # waits until every transaction that already holds an xid ends (it must see them finish)
+            # a logical slot created this way exports its snapshot (PostgreSQL's default for the command)
+            cursor.create_replication_slot(slot, output_plugin=PLUGIN)
+            _, consistent_point, snapshot, _ = cursor.fetchone()
+        log.info("created replication slot %s at %s (snapshot %s)", slot, consistent_point, snapshot)
+        commit_lsn = parse_lsn(consistent_point)
+        with closing(_connect(url)) as conn:
+            # as text, exactly as pgoutput would send them
+            text = psycopg2.extensions.new_type(tuple(set(relation.type_oids)), "STOREPIPE_TEXT", _as_text)
+            psycopg2.extensions.register_type(text, conn)
+            conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ, readonly=True)
+            with conn.cursor() as cursor:
+                cursor.execute(sqlfiles.load("pipeline/customer_log/set_snapshot"), {"snapshot": snapshot})
+            # the exported snapshot lives only while the replication session that made it is idle
+            replication.close()
+            with conn.cursor(name="storepipe_customer_snapshot") as cursor:
+                cursor.itersize = FETCH_MESSAGES
+                cursor.execute(sqlfiles.load("pipeline/customer_log/snapshot_customers"))
+                rows = 0
+                for row in cursor:
+                    rows += 1
+                    yield (SNAPSHOT, commit_lsn, None, None, relation, row, None)
+            conn.rollback()
+        log.info("initial snapshot of %s: %d rows", TABLE, rows)
+    finally:
+        replication.close()
+
+
+def read(
+    url: str,
+    slot: str = SLOT,
+    *,
+    upto_lsn: int | None = None,
+    upto_messages: int | None = None,
+    publication: str = PUBLICATION,
+) -> Iterator[tuple]:
+    """The committed changes after the slot's confirmed position, in log order, whole transactions.
+
+    Bounded by `upto_lsn` (transactions committed before it) and/or `upto_messages` (decoding stops
+    at the first transaction end after that many pgoutput messages), so one read holds a bounded
+    share of the log on the server; here memory stays flat either way. A TRUNCATE fails the read.
+    """
+    with closing(_connect(url)) as conn:
+        state = _slot_state(conn, slot)
+        if state is None:
+            raise StorepipeError(
+                f"replication slot {slot} does not exist", "customer DB", "run `storepipe cdc init` first"
+            )
+        if state["lost"]:
+            raise _lost(slot)
+        params = {
+            "slot": slot,
+            "upto_lsn": None if upto_lsn is None else lsn_text(upto_lsn),
+            "upto_nchanges": upto_messages,
+            "publication": publication,
+        }
+        try:
+            with conn.cursor(name="storepipe_customer_log") as cursor:
+                cursor.itersize = FETCH_MESSAGES
+                cursor.execute(sqlfiles.load("pipeline/customer_log/peek_changes"), params)
+                for change in decode(bytes(row[0]) for row in cursor):
+                    if change[0] == TRUNCATE:
+                        raise _truncated(change)
+                    yield change
+            conn.rollback()
+        except psycopg2.Error as err:
+            raise _read_error(err, slot, publication) from err
+
+
+def advance(url: str, commit_lsn: int, slot: str = SLOT) -> int:
+    """Confirm every transaction that committed at or before `commit_lsn`; returns the slot's position.
+
+    Never moves the slot backwards: a position at or behind the confirmed one is a no-op (a repair
+    that advances again after a crash lands here).
+    """
+    target = commit_lsn + 1  # past the commit record, so the peek skips that transaction
+    with closing(_connect(url)) as conn, conn.cursor() as cursor:
+        state = _slot_state(conn, slot)
+        if state is None:
+            raise StorepipeError(
+                f"replication slot {slot} does not exist", "customer DB", "run `storepipe cdc init` first"
+            )
+        if state["lost"]:
+            raise _lost(slot)
+        confirmed = parse_lsn(state["confirmed_flush_lsn"])
+        if target <= confirmed:
+            log.debug("slot %s is at %s already, past %s", slot, lsn_text(confirmed), lsn_text(commit_lsn))
+            return confirmed
+        try:
+            cursor.execute(
+                sqlfiles.load("pipeline/customer_log/advance_slot"), {"slot": slot, "upto_lsn": lsn_text(target)}
+            )
+            (position,) = cursor.fetchone()
+            conn.commit()
+        except psycopg2.Error as err:
+            raise _read_error(err, slot, PUBLICATION) from err
+    log.info("advanced slot %s to %s", slot, position)
+    return parse_lsn(position)
+
+
+def lag_bytes(url: str, slot: str = SLOT) -> int | None:
+    """Bytes of WAL the slot holds on the server (None: no such slot, or its WAL is lost)."""
+    with closing(_connect(url)) as conn:
+        state = _slot_state(conn, slot)
+    return None if state is None else state["lag_bytes"]
+
+
+def position(url: str, slot: str = SLOT) -> int | None:
+    """The slot's confirmed position (None: no such slot)."""
+    with closing(_connect(url)) as conn:
+        state = _slot_state(conn, slot)
+    return None if state is None else parse_lsn(state["confirmed_flush_lsn"])
+
+
+def drop(url: str, slot: str = SLOT) -> bool:
+    """Drop the slot (the first step of a reset); False when there was none."""
+    with closing(_connect(url)) as conn, conn.cursor() as cursor:
+        cursor.execute(sqlfiles.load("pipeline/customer_log/drop_slot"), {"slot": slot})
+        dropped = cursor.rowcount > 0
+        conn.commit()
+    if dropped:
+        log.info("dropped replication slot %s", slot)
+    return dropped
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+
+def _connect(url: str, **kwargs) -> psycopg2.extensions.connection:
+    """A session with the rendering settings pinned (closed by the caller)."""
+    try:
+        return psycopg2.connect(url, options=SESSION_OPTIONS, application_name="storepipe-capture", **kwargs)
+    except psycopg2.OperationalError as err:
+        raise SourceUnavailable(
+            f"cannot connect to the customer DB for change capture: {_first_line(err)}",
+            "SOURCE_DB_CAPTURE_URL",
+            "check that it runs and the URL and password are right",
+        ) from err
+
+
+def _check_source(conn, slot: str, publication: str) -> dict | None:
+    """Refuse a server or role that cannot capture, in one line each; the slot's state if it exists."""
+    with conn.cursor() as cursor:
+        cursor.execute(sqlfiles.load("pipeline/customer_log/wal_level"))
+        (wal_level,) = cursor.fetchone()
+        if wal_level != "logical":
+            raise ConfigError(
+                f"the customer DB runs at wal_level = {wal_level}; change capture needs logical",
+                "customer DB server settings",
+                "ask its DBA to set wal_level = logical and max_slot_wal_keep_size (e.g. 1GB), then restart it,"
+                " or set [customer_db] capture = query",
+            )
+        cursor.execute(sqlfiles.load("pipeline/customer_log/role_can_replicate"))
+        role, can_replicate = cursor.fetchone()
+        if not can_replicate:
+            raise ConfigError(
+                f"role {role} has no REPLICATION privilege",
+                "SOURCE_DB_CAPTURE_URL",
+                "use the capture role, or have the DBA run ALTER ROLE ... REPLICATION",
+            )
+        cursor.execute(sqlfiles.load("pipeline/customer_log/publication_exists"), {"publication": publication})
+        (exists,) = cursor.fetchone()
+        if not exists:
+            raise ConfigError(
+                f"publication {publication} does not exist",
+                "customer DB",
+                "run the source's migrations (`make db-migration`) before `storepipe cdc init`",
+            )
+    conn.rollback()
+    return _slot_state(conn, slot)
+
+
+def _slot_state(conn, slot: str) -> dict | None:
+    with conn.cursor() as cursor:
+        cursor.execute(sqlfiles.load("pipeline/customer_log/slot_state"), {"slot": slot})
+        row = cursor.fetchone()
+    conn.rollback()
+    if row is None:
+        return None
+    plugin, wal_status, invalidated, confirmed, lag = row
+    if plugin != PLUGIN:
+        raise ConfigError(
+            f"replication slot {slot} uses plugin {plugin}, not {PLUGIN}",
+            "customer DB",
+            f"drop it and run `{RESET_COMMAND}`",
+        )
+    return {
+        "lost": wal_status == "lost" or invalidated,
+        "confirmed_flush_lsn": confirmed,
+        "lag_bytes": lag,
+    }
+
+
+def _table_relation(conn, table: str) -> Relation:
+    with conn.cursor() as cursor:
+        cursor.execute(sqlfiles.load("pipeline/customer_log/table_relation"), {"table_name": table})
+        rows = cursor.fetchall()
+    conn.rollback()
+    schema, _, name = table.rpartition(".")
+    return Relation(
+        0,
+        schema or "public",
+        name,
+        tuple(row[0] for row in rows),
+        tuple(row[0] for row in rows if row[2]),
+        tuple(row[1] for row in rows),
+    )
+
+
+def _as_text(value: str | None, cursor) -> str | None:
+    return value
+
+
+def _lost(slot: str) -> StorepipeError:
+    return StorepipeError(
+        f"replication slot {slot} was lost: it fell behind max_slot_wal_keep_size and can no longer get changes",
+        "customer DB",
+        f"take a new snapshot with `{RESET_COMMAND}`",
+    )
+
+
+def _truncated(change: tuple) -> StorepipeError:
+    relation = change[RELATION]
+    return StorepipeError(
+        f"{relation.schema}.{relation.name} was truncated (transaction {change[XID]},"
+        f" committed at {change[COMMITTED_AT]:%Y-%m-%d %H:%M:%S} UTC); the change log cannot say which rows went",
+        "customer change log",
+        f"start a new history with `{RESET_COMMAND}`",
+    )
+
+
+def _read_error(err: psycopg2.Error, slot: str, publication: str) -> StorepipeError:
+    text = _first_line(err)
+    if "can no longer get changes" in text or "has been invalidated" in text:
+        return _lost(slot)
+    if "publication" in text and "does not exist" in text:
+        return ConfigError(
+            f"publication {publication} does not exist",
+            "customer DB",
+            f"run the source's migrations, then `{RESET_COMMAND}`",
+        )
+    if "permission denied" in text or "must be superuser or replication role" in text:
+        return ConfigError(
+            f"the capture role may not read replication slots: {text}",
+            "SOURCE_DB_CAPTURE_URL",
+            "use the capture role, or have the DBA run ALTER ROLE ... REPLICATION",
+        )
+    if isinstance(err, psycopg2.OperationalError):
+        return SourceUnavailable(
+            f"lost the customer DB while reading its change log: {text}", "SOURCE_DB_CAPTURE_URL", "re-run"
+        )
+    return StorepipeError(f"reading the customer change log failed: {text}", f"slot {slot}", "see the server's log")
+
+
+def _first_line(err: Exception) -> str:
+    return (str(err).strip().splitlines() or [type(err).__name__])[0]
