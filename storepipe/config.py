@@ -13,6 +13,7 @@ import luigi
 from storepipe.errors import ConfigError
 
 ENV_FILE_NAME = "env"
+GRACE_DEFAULT = "2 minutes"
 
 
 def home() -> Path:
@@ -58,12 +59,21 @@ def reset() -> None:
 
 class window(luigi.Config):
     minutes = luigi.IntParameter(default=5, description="Length of one window in minutes; divides a day.")
-    grace = luigi.TimeDeltaParameter(
-        default=dt.timedelta(minutes=2),
-        significant=False,
-        description="How long after its end a window still counts as open (late uploads, late commits,"
-        " clock skew): nothing extracts it before then. E.g. `2 minutes`, `90 seconds`.",
-    )
+
+    @property
+    def grace(self) -> dt.timedelta:
+        """How long after its end a window still counts as open (late uploads, late commits, clock skew).
+
+        Read from `[window] grace` (e.g. `2 minutes`, `90 seconds`) but not declared as a Parameter: a
+        second `--window-*` flag would make the `luigi` command's `--window` an ambiguous abbreviation.
+        """
+        text = luigi.configuration.get_config().get("window", "grace", GRACE_DEFAULT)
+        try:
+            return luigi.TimeDeltaParameter().parse(text)
+        except (ValueError, luigi.parameter.ParameterException):
+            raise ConfigError(
+                f"[window] grace {text!r} is not a duration", "luigi.cfg", "write e.g. `2 minutes`"
+            ) from None
 
 
 class warehouse(luigi.Config):

@@ -2,10 +2,10 @@
 
 import datetime as dt
 
+import luigi
 import pytest
 
-from storepipe import config
-from storepipe.errors import WindowError
+from storepipe.errors import ConfigError, WindowError
 from storepipe.tasks import RunWindow
 from storepipe.window import Window, WindowParameter, closed_until
 
@@ -72,8 +72,20 @@ def test_task_ids_are_stable_across_input_formats():
     assert "2024_01_01T10_00" in a.task_id
 
 
-def test_a_window_closes_only_after_its_grace_period(monkeypatch):
-    monkeypatch.setattr(config.window(), "grace", dt.timedelta(minutes=2))
+@pytest.fixture
+def grace():
+    """Set `[window] grace` for one test."""
+    parser = luigi.configuration.get_config()
+    saved = parser.get("window", "grace", None)
+    yield lambda text: parser.set("window", "grace", text)
+    if saved is None:
+        parser.remove_option("window", "grace")
+    else:
+        parser.set("window", "grace", saved)
+
+
+def test_a_window_closes_only_after_its_grace_period(grace):
+    grace("2 minutes")
     window = Window.parse("2024-01-01T10:00", 5)
     with pytest.raises(WindowError, match=r"not closed yet .*closes 120 s later, at 10:07:00"):
         window.require_closed(dt.datetime(2024, 1, 1, 10, 6, 59))
@@ -83,7 +95,13 @@ def test_a_window_closes_only_after_its_grace_period(monkeypatch):
     assert closed_until(dt.datetime(2024, 1, 1, 10, 7)) == dt.datetime(2024, 1, 1, 10, 5)
 
 
-def test_no_grace_closes_a_window_at_its_end(monkeypatch):
-    monkeypatch.setattr(config.window(), "grace", dt.timedelta(0))
+def test_no_grace_closes_a_window_at_its_end(grace):
+    grace("0 seconds")
     assert Window.parse("2024-01-01T10:00", 5).require_closed(dt.datetime(2024, 1, 1, 10, 5))
     assert closed_until(dt.datetime(2024, 1, 1, 10, 5)) == dt.datetime(2024, 1, 1, 10, 5)
+
+
+def test_a_grace_that_is_not_a_duration_is_one_line(grace):
+    grace("soon")
+    with pytest.raises(ConfigError, match=r"\[window\] grace 'soon' is not a duration"):
+        Window.parse("2024-01-01T10:00", 5).require_closed(dt.datetime(2024, 1, 2))
