@@ -223,8 +223,8 @@ def init(url: str, slot: str = SLOT, publication: str = PUBLICATION) -> Iterator
     replication = _connect(url, connection_factory=psycopg2.extras.LogicalReplicationConnection)
     try:
         with replication.cursor() as cursor:
-            # waits until every transaction that already holds an xid ends (it must see them finish)
-            # a logical slot created this way exports its snapshot (PostgreSQL's default for the command)
+            # waits until every transaction that already holds an xid ends (it must see them finish);
+            # without options the command exports a snapshot for a logical slot (PostgreSQL's default)
             cursor.create_replication_slot(slot, output_plugin=PLUGIN)
             _, consistent_point, snapshot, _ = cursor.fetchone()
         log.info("created replication slot %s at %s (snapshot %s)", slot, consistent_point, snapshot)
@@ -236,7 +236,7 @@ def init(url: str, slot: str = SLOT, publication: str = PUBLICATION) -> Iterator
             conn.set_session(isolation_level=psycopg2.extensions.ISOLATION_LEVEL_REPEATABLE_READ, readonly=True)
             with conn.cursor() as cursor:
                 cursor.execute(sqlfiles.load("pipeline/customer_log/set_snapshot"), {"snapshot": snapshot})
-            # the exported snapshot lives only while the replication session that made it is idle
+            # an exported snapshot lives only until its session runs another command; imported, it is ours
             replication.close()
             with conn.cursor(name="storepipe_customer_snapshot") as cursor:
                 cursor.itersize = FETCH_MESSAGES
