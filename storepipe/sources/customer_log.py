@@ -266,13 +266,7 @@ def read(
     share of the log on the server; here memory stays flat either way. A TRUNCATE fails the read.
     """
     with closing(_connect(url)) as conn:
-        state = _slot_state(conn, slot)
-        if state is None:
-            raise StorepipeError(
-                f"replication slot {slot} does not exist", "customer DB", "run `storepipe cdc init` first"
-            )
-        if state["lost"]:
-            raise _lost(slot)
+        _usable_slot(conn, slot)
         params = {
             "slot": slot,
             "upto_lsn": None if upto_lsn is None else lsn_text(upto_lsn),
@@ -292,6 +286,16 @@ def read(
             raise _read_error(err, slot, publication) from err
 
 
+def _usable_slot(conn, slot: str) -> dict:
+    """The slot's state; one line if it does not exist or was lost."""
+    state = _slot_state(conn, slot)
+    if state is None:
+        raise StorepipeError(f"replication slot {slot} does not exist", "customer DB", "run `storepipe cdc init` first")
+    if state["lost"]:
+        raise _lost(slot)
+    return state
+
+
 def advance(url: str, commit_lsn: int, slot: str = SLOT) -> int:
     """Confirm every transaction that committed at or before `commit_lsn`; returns the slot's position.
 
@@ -300,13 +304,7 @@ def advance(url: str, commit_lsn: int, slot: str = SLOT) -> int:
     """
     target = commit_lsn + 1  # past the commit record, so the peek skips that transaction
     with closing(_connect(url)) as conn, conn.cursor() as cursor:
-        state = _slot_state(conn, slot)
-        if state is None:
-            raise StorepipeError(
-                f"replication slot {slot} does not exist", "customer DB", "run `storepipe cdc init` first"
-            )
-        if state["lost"]:
-            raise _lost(slot)
+        state = _usable_slot(conn, slot)
         confirmed = parse_lsn(state["confirmed_flush_lsn"])
         if target <= confirmed:
             log.debug("slot %s is at %s already, past %s", slot, lsn_text(confirmed), lsn_text(commit_lsn))
