@@ -5,15 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shlex
+import warnings
 from functools import cache
 from pathlib import Path
 
 import luigi
+from luigi.task import UnconsumedParameterWarning
 
 from storepipe.errors import ConfigError
 
 ENV_FILE_NAME = "env"
 GRACE_DEFAULT = "2 minutes"
+# `[window] grace` is read by `window.grace`, not as a Parameter (see there): not a stray setting
+warnings.filterwarnings(
+    "ignore", message="The configuration contains the parameter 'grace'", category=UnconsumedParameterWarning
+)
 
 
 def home() -> Path:
