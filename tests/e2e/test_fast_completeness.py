@@ -39,8 +39,9 @@ def test_range_by_minutes_schedules_only_the_missing_windows(pipeline):
         start=pipeline.window(0).start,
         stop=stop,
         minutes_interval=5,
-        # a minute past stop: luigi.cfg's minutes_forward = -5 keeps a window that closes exactly at now out
-        now=calendar.timegm(stop.timetuple()) + 60,
+        # past stop by the grace and a minute: luigi.cfg's minutes_forward = -7 keeps a window that is
+        # not closed yet (its end plus the 2-minute grace still ahead) out
+        now=calendar.timegm(stop.timetuple()) + 3 * 60,
     )
     missing = sorted(t.window.start for t in task.requires())
     assert missing == [pipeline.window(1).start, pipeline.window(2).start]
