@@ -159,13 +159,16 @@ def sql(args) -> int:
     from storepipe.warehouse.markers import LOAD, marker_name
 
     if args.sql_command == "list":
-        print(
-            render.models(
-                models.discover().values(),
-                lambda model: [marker_name(LOAD, source) for source in model.loads],
-                lambda model: "TransformModel" if model.layer == "staging" else "PublishMarts",
+        rows = [
+            (
+                model.relation,
+                model.strategy,
+                "TransformModel" if model.layer == "staging" else "PublishMarts",
+                [*model.upstream, *(marker_name(LOAD, source) for source in model.loads)],
             )
-        )
+            for model in models.discover().values()
+        ]
+        print(render.models(rows))
         return 0
     model = models.get(args.model)
     window = _window(args.window)

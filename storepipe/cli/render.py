@@ -129,13 +129,11 @@ def checks(window, results: list[tuple]) -> str:
     return "\n".join(lines)
 
 
-def models(found, loads_of, task_of) -> str:
-    """`storepipe sql list`: each model, how it is materialized, its task, and what it reads."""
-    lines = []
-    for model in found:
-        upstream = ", ".join(list(model.upstream) + loads_of(model))
-        lines.append(f"{model.relation:<36} {model.strategy:<7} {task_of(model):<15} <- {upstream}")
-    return "\n".join(lines)
+def models(rows: list[tuple[str, str, str, list[str]]]) -> str:
+    """`storepipe sql list`: each model (relation, strategy, task, what it reads), one line each."""
+    return "\n".join(
+        f"{relation:<36} {strategy:<7} {task:<15} <- {', '.join(reads)}" for relation, strategy, task, reads in rows
+    )
 
 
 def stack_status(services) -> str:

@@ -418,7 +418,8 @@ def _line_alone(text: str, width, pick, start, end) -> tuple | str | None:
 def _check(row: list[str], width: int, pick, start: dt.datetime, end: dt.datetime) -> tuple | str | None:
     """The one row check: the row's stripped values if it loads, the reason if it cannot, None if blank."""
     if len(row) == width:
-        values = tuple(value.strip() for value in pick(row))
+        order_id, customer_id, item_id, item_name, delivered_on = pick(row)
+        values = (order_id.strip(), customer_id.strip(), item_id.strip(), item_name.strip(), delivered_on.strip())
         return _fields_problem(*values, start, end) or values
     if not row or (len(row) == 1 and not row[0].strip()):
         return None
