@@ -37,6 +37,10 @@ class UnreadableFile(StorepipeError):
     """A source file the pipeline cannot read at all (a required column is missing): the window waits for a fix."""
 
 
+class LakeMismatch(StorepipeError):
+    """A lake object that is not what its extract marker recorded (changed, cut short or gone)."""
+
+
 class ModelError(StorepipeError):
     """A transform model graph that cannot be built (unknown reference, cycle)."""
 

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from botocore.exceptions import ClientError
 
 from storepipe import config, s3
-from storepipe.errors import ConfigError
+from storepipe.errors import ConfigError, LakeMismatch
 from storepipe.window import Window
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,31 @@ class _HashingWriter(io.RawIOBase):
         self.size += len(data)
         self.sink(bytes(data))
         return len(data)
+
+
+class _HashingReader(io.RawIOBase):
+    """Hashes the bytes as a reader (COPY) takes them."""
+
+    def __init__(self, source: IO[bytes]):
+        self.source, self.digest = source, hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.source.read(size)
+        self.digest.update(data)
+        return data
+
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def drain(self) -> None:
+        """Read what the caller left, so the digest covers the whole object."""
+        for _ in iter(lambda: self.read(1024 * 1024), b""):
+            pass
 
 
 class Written:
@@ -117,6 +142,25 @@ class Lake:
                 with io.BufferedWriter(hashing, 256 * 1024) as out:
                     yield out, written
         written.checksum, written.size = hashing.digest.hexdigest(), hashing.size
+
+    @contextmanager
+    def open_verified(self, key: str, checksum: str) -> Iterator[IO[bytes]]:
+        """Open `key` for one read to its end; on close, refuse it unless its sha256 is `checksum`.
+
+        The caller streams it (into COPY) and commits only after this block exits, so a lake object
+        changed since its extract (by hand, by another writer) never reaches the warehouse.
+        """
+        with self.open(key) as raw:
+            reading = _HashingReader(raw)
+            yield reading
+            reading.drain()
+        if reading.digest.hexdigest() != checksum:
+            raise LakeMismatch(
+                f"lake object {self.locate(key)} is not the one its extract recorded"
+                f" (sha256 {reading.digest.hexdigest()[:12]}…, expected {checksum[:12]}…)",
+                "the extract marker",
+                "restore the object from the bucket's versions, or re-extract the window (storepipe backfill --force)",
+            )
 
     def checksum(self, key: str) -> str:
         digest = hashlib.sha256()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from storepipe.errors import StorepipeError
 from storepipe.lake import landing
 from storepipe.lake.objects import Lake
 from storepipe.rows import CUSTOMERS, ORDERS, RISK_SCORES, Source
@@ -26,13 +27,16 @@ class _Load(WindowTask):
         with self.claim() as cur:
             if cur is None:
                 return
+            extracted = self.input().read(cur)
+            if extracted is None:  # forgotten since Luigi scheduled this task (a forced re-run)
+                raise StorepipeError(f"{self.input()} is gone", f"window {self.window.label}", "run the window again")
             db.bind_window(cur, self.window)
             replacing = windows.replace_window(cur, "store", self.source.table, self.window)
-            with replacing as target, lake.open(data_key) as stream:
+            with replacing as target, lake.open_verified(data_key, extracted["checksum"]) as stream:
                 rows = db.copy_csv(cur, target, list(self.source.columns), stream)
             with lake.open(rejects_key) as stream:
                 quarantine.replace(cur, self.window, self.source.name, stream)
-            self.output().touch(cur, rows, self.input().read()["checksum"], data_key)
+            self.output().touch(cur, rows, extracted["checksum"], data_key)
 
 
 class LoadCustomers(_Load):

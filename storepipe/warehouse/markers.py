@@ -58,8 +58,9 @@ class MarkerTarget(luigi.Target):
             },
         )
 
-    def read(self) -> dict | None:
-        cur = db.shared().cursor()
+    def read(self, cur=None) -> dict | None:
+        """The marker's row (row count, checksum, object key, ...), on `cur` if given (a writer's transaction)."""
+        cur = cur or db.shared().cursor()
         cur.execute(sqlfiles.load("pipeline/markers/read"), self._params())
         row = cur.fetchone()
         if row is None:

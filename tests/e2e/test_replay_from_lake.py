@@ -6,6 +6,11 @@ import hashlib
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import luigi
+import pytest
+
+from storepipe.errors import LakeMismatch
+from storepipe.tasks import LoadOrders
 from tests.helpers import query, run_windows, table_hashes
 
 
@@ -47,3 +52,30 @@ def test_extract_marker_records_the_lake_copy(pipeline):
     query(pipeline.warehouse_url, "delete from storepipe.markers where window_start = %s", (window.start,))
     assert run_windows(window).name == "SUCCESS"
     assert path.read_bytes() == before
+
+
+def test_a_load_refuses_a_lake_object_changed_since_its_extract(pipeline):
+    window = pipeline.window(0)
+    pipeline.generate(window, customers=5, orders=30)
+    assert run_windows(window).name == "SUCCESS"
+    before = table_hashes(pipeline.warehouse_url)
+    ((key,),) = query(
+        pipeline.warehouse_url,
+        "select object_key from storepipe.markers where task_name = 'extract:orders' and window_start = %s",
+        (window.start,),
+    )
+    path = Path(urlsplit(pipeline.env["LAKE_URL"]).path) / key
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join(lines[:-1]))  # one order dropped by hand: a valid CSV, not the landed one
+
+    # the load runs again (its marker forgotten); the extract's marker, and so its checksum, stays
+    query(
+        pipeline.warehouse_url,
+        "delete from storepipe.markers where window_start = %s and task_name not like 'extract:%%'",
+        (window.start,),
+    )
+    luigi.task_register.Register.clear_instance_cache()
+    with pytest.raises(LakeMismatch, match=rf"lake object \S+{key} is not the one its extract recorded"):
+        LoadOrders(window=window).run()
+    assert run_windows(window).name == "FAILED"
+    assert table_hashes(pipeline.warehouse_url) == before, "store.orders kept the window as it was"
