@@ -86,6 +86,18 @@ class warehouse(luigi.Config):
     statement_timeout_s = luigi.IntParameter(
         default=0, significant=False, description="Per-statement timeout in seconds (0: none)."
     )
+    lock_timeout_s = luigi.IntParameter(
+        default=600,
+        significant=False,
+        description="Longest wait for a lock (a task's claim, a partition swap) before the task fails in one"
+        " line (0: wait forever). Longer than a window's slowest task, or a second worker fails instead of waiting.",
+    )
+    keepalive_s = luigi.IntParameter(
+        default=30,
+        significant=False,
+        description="TCP keepalive idle time, both ends; a dead worker's or server's connection (and so its"
+        " locks) is given up after about twice this (0: the system's defaults).",
+    )
 
     @property
     def url(self) -> str:

@@ -24,13 +24,32 @@ _shared: dict[tuple[int, str], psycopg2.extensions.connection] = {}
 
 
 def connect(url: str | None = None, *, application: str = "storepipe") -> psycopg2.extensions.connection:
-    conn = psycopg2.connect(url or config.warehouse().url, application_name=application)
-    timeout = config.warehouse().statement_timeout_s
-    if timeout:
-        with conn.cursor() as cur:
-            cur.execute(sqlfiles.load("pipeline/db/statement_timeout"), {"timeout": f"{timeout}s"})
-        conn.commit()
-    return conn
+    url = url or config.warehouse().url
+    return psycopg2.connect(url, application_name=application, **session_options(url))
+
+
+def session_options(url: str) -> dict[str, str | int]:
+    """Connection options from [warehouse]: timeouts and keepalives, set with the connection (no round trip).
+
+    The server's keepalives let it notice a dead worker (and release its locks) in bounded time, the
+    client's let a worker notice a dead server; over a Unix socket both are moot. A URL's own
+    `options` are kept, after ours, so they win.
+    """
+    settings = config.warehouse()
+    server: dict[str, str | int] = {
+        "statement_timeout": f"{settings.statement_timeout_s}s",
+        "lock_timeout": f"{settings.lock_timeout_s}s",
+    }
+    client: dict[str, str | int] = {}
+    if settings.keepalive_s:
+        interval = max(1, settings.keepalive_s // 3)
+        server |= {"tcp_keepalives_idle": settings.keepalive_s, "tcp_keepalives_interval": interval}
+        server["tcp_keepalives_count"] = 3
+        client = {"keepalives": 1, "keepalives_idle": settings.keepalive_s, "keepalives_interval": interval}
+        client["keepalives_count"] = 3
+    ours = " ".join(f"-c {name}={value}" for name, value in server.items())
+    theirs = psycopg2.extensions.parse_dsn(url).get("options", "")
+    return {**client, "options": f"{ours} {theirs}".strip()}
 
 
 def shared() -> psycopg2.extensions.connection:
@@ -103,7 +122,9 @@ def explain(err: psycopg2.Error, where: str = "WAREHOUSE_URL") -> WarehouseError
         )
     if isinstance(err, psycopg2.errors.LockNotAvailable):
         return WarehouseError(
-            f"a lock was not granted in time: {first}", where, "another worker holds it; retry when it is done"
+            f"a lock was not granted in time: {first}",
+            where,
+            "another worker holds it (see pg_locks); retry when it is done, or raise [warehouse] lock_timeout_s",
         )
     if isinstance(err, psycopg2.OperationalError) and err.pgcode is None:
         return WarehouseError(f"cannot reach PostgreSQL: {first}", where, "run `storepipe up` or check the URLs")

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
+
+import luigi
 import psycopg2
 import pytest
 
-from storepipe import sqlfiles
+from storepipe import config, sqlfiles
 from storepipe.errors import ConfigError
+from storepipe.tasks import ExtractOrders
 from storepipe.warehouse import db
-from tests.helpers import storepipe_cli
+from tests.helpers import query, storepipe_cli
 
 
 def test_a_statement_timeout_is_reported_as_a_timeout(pipeline):
@@ -53,3 +57,46 @@ def test_the_sql_loader_raises_a_config_error(monkeypatch, tmp_path):
     monkeypatch.setenv("STOREPIPE_SQL_DIR", str(tmp_path))
     with pytest.raises(ConfigError, match=r"SQL file nothing/here\.sql is missing"):
         sqlfiles.path("nothing/here")
+
+
+def test_warehouse_sessions_carry_the_lock_timeout_and_a_url_may_override(pipeline, monkeypatch):
+    monkeypatch.setattr(config.warehouse(), "lock_timeout_s", 7)
+    conn = db.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select current_setting('lock_timeout'), current_setting('statement_timeout')")
+            assert cur.fetchone() == ("7s", "0")
+    finally:
+        conn.close()
+    override = f"{pipeline.warehouse_url}&options=-c%20lock_timeout%3D3s"
+    conn = db.connect(override)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("select current_setting('lock_timeout')")
+            assert cur.fetchone() == ("3s",)
+    finally:
+        conn.close()
+
+
+def test_a_lock_held_too_long_fails_the_task_in_one_line(pipeline, monkeypatch):
+    window = pipeline.window(0)
+    pipeline.generate(window, customers=2, orders=5)
+    luigi.task_register.Register.clear_instance_cache()
+    monkeypatch.setattr(config.warehouse(), "lock_timeout_s", 1)
+    holder = psycopg2.connect(pipeline.warehouse_url)  # another worker, mid-task on the same window
+    try:
+        with holder.cursor() as cur:
+            cur.execute("select pg_advisory_lock(hashtextextended(%s, 0))", (f"extract:orders@{window.label}",))
+        started = time.monotonic()
+        result = luigi.build([ExtractOrders(window=window)], local_scheduler=True, log_level="WARNING")
+        assert not result and time.monotonic() - started < 30, "gave up after the lock timeout, not the holder"
+    finally:
+        holder.close()
+    [(error,)] = query(
+        pipeline.warehouse_url,
+        "select error from storepipe.task_failures where task_name = 'extract:orders' and window_start = %s",
+        (window.start,),
+    )
+    assert error.startswith("a lock was not granted in time") and "lock_timeout_s" in error
+    # the holder gone, the next run takes the window
+    assert luigi.build([ExtractOrders(window=window)], local_scheduler=True, log_level="WARNING")
