@@ -55,6 +55,10 @@ PLANTS = {
         f"update analytics.fct_orders set customer_key = gen_random_uuid() where ctid = {ONE_FACT}"
     ],
     "fct_orders__reconciles_with_loaded_orders": [f"delete from analytics.fct_orders where ctid = {ONE_FACT}"],
+    "fct_orders__orders_superseded_by_other_windows": [
+        # the order's fact as if a later window had re-sent it (fct_orders is not partitioned)
+        f"update analytics.fct_orders set window_start = window_start + interval '5 minutes' where ctid = {ONE_FACT}"
+    ],
     "dim_customers__customer_key_unique": [
         "alter table analytics.dim_customers drop constraint dim_customers_pkey",
         f"insert into analytics.dim_customers select * from analytics.dim_customers where ctid = {ONE_CURRENT_TOUCHED}",

@@ -3,6 +3,9 @@
 -- published orders of every customer whose history it changed, so late or out-of-order customer
 -- windows converge to the same facts. Those orders are read back from fct_orders itself (by its
 -- customer index): staging.stg_orders is only ever read one window (one partition) at a time.
+-- An order re-sent in another window has one fact: the latest delivery wins (deliveries of two
+-- windows never tie), whichever window ran last; the other copy stays in store.orders and the
+-- check fct_orders__orders_superseded_by_other_windows lists it.
 -- materialized: by_key order_id
 with
 
@@ -23,7 +26,9 @@ window_orders as (
     where window_start = %(window_start)s
 ),
 
-repointed_orders as (
+-- other windows' facts this window touches: its changed customers' orders, and its own orders
+-- that another window published too (by the unique order_id index)
+published_orders as (
     select
         fct_orders.order_id,
         fct_orders.customer_id,
@@ -32,14 +37,22 @@ repointed_orders as (
         fct_orders.delivered_at,
         fct_orders.window_start
     from analytics.fct_orders
-    inner join changed_customers on fct_orders.customer_id = changed_customers.customer_id
-    where fct_orders.window_start != %(window_start)s
+    where
+        fct_orders.window_start != %(window_start)s
+        and (
+            fct_orders.customer_id in (select changed_customers.customer_id from changed_customers)
+            or fct_orders.order_id in (select window_orders.order_id from window_orders)
+        )
 ),
 
 orders as (
-    select * from window_orders
-    union all
-    select * from repointed_orders
+    select distinct on (candidates.order_id) candidates.*
+    from (
+        select * from window_orders
+        union all
+        select * from published_orders
+    ) as candidates
+    order by candidates.order_id asc, candidates.delivered_at desc, candidates.window_start desc
 ),
 
 customers as (
