@@ -17,7 +17,7 @@ from storepipe.errors import StorepipeError, WindowError
 from storepipe.tasks import completeness
 from storepipe.tasks.completeness import Completeness
 from storepipe.tasks.run import RunWindow
-from storepipe.warehouse import db, failures, markers
+from storepipe.warehouse import failures, markers
 from storepipe.warehouse.markers import LOAD, step_of
 from storepipe.window import LABEL_FORMAT, Window, closed_until, on_grid, parse_datetime, window_minutes
 
@@ -167,23 +167,25 @@ def run(
     started = time.monotonic()
     builds, seconds = [], []
     progress = Progress(0, len(the_plan.todo), 0, 0.0)
+    # a forced backfill rebuilds: each task counts only markers the warehouse stamps from now on, so
+    # nothing is deleted and a run racing it never finds a task's input gone
+    after = markers.now() if the_plan.force else None
     for chunk in _chunks(the_plan.todo, per_build):
         if the_plan.force:
-            forget(chunk)
-            tasks = [root_family.tasks[0].clone(window=w) for w in chunk]
+            tasks = [root_family.tasks[0].clone(window=w, rebuild_after=after) for w in chunk]
         else:
             tasks = [task for w in chunk for task in completeness.roots(w, the_plan.completeness)]
         log.info("building windows %s .. %s (%d tasks given)", chunk[0].label, chunk[-1].label, len(tasks))
         began = time.monotonic()
         builds.append(_build(tasks, workers, scheduler_url, log_level))
         seconds.append(time.monotonic() - began)
-        done = len(root_family.complete_starts(todo_starts))
+        done = len(root_family.complete_starts(todo_starts, after))
         loaded = markers.rows(row_names, todo_starts)
         progress = Progress(done, len(todo_starts), loaded, time.monotonic() - started)
         if on_progress:
             on_progress(progress)
     root = root_family.cls
-    complete = completeness.check(todo_starts, root).complete if todo_starts else set()
+    complete = completeness.check(todo_starts, root, after).complete if todo_starts else set()
     incomplete = [w for w in the_plan.todo if w.start not in complete]
     failed = failures.unresolved(w.start for w in incomplete)
     unfinished = [w for w in incomplete if w.start not in failed]
@@ -198,13 +200,6 @@ def _build(tasks: list[luigi.Task], workers: int, scheduler_url: str | None, log
 def _chunks(windows: list[Window], size: int) -> Iterator[list[Window]]:
     for i in range(0, len(windows), max(1, size)):
         yield windows[i : i + size]
-
-
-def forget(windows: Sequence[Window]) -> None:
-    """Drop every marker of these windows in one transaction, so each of their tasks runs again."""
-    with db.transaction() as cur:
-        forgotten = markers.forget(cur, [w.start for w in windows])
-        log.info("forgot %d markers of %d windows", forgotten, len(windows))
 
 
 def require_scheduler(url: str) -> None:

@@ -18,6 +18,16 @@ log = logging.getLogger(__name__)
 
 class WindowTask(luigi.Task):
     window = WindowParameter(description="Window start, e.g. 2024-01-01T10:00 (UTC; half-open, [window] minutes long).")
+    rebuild_after = luigi.DateSecondParameter(
+        default=None,
+        description="Rebuild: count only markers written at or after this warehouse time (UTC), so every"
+        " task of the window runs again; `storepipe backfill --force` sets it. Markers are replaced, never"
+        " deleted, so a run racing the rebuild never finds a task's input gone.",
+    )
+
+    def below(self, cls: type[luigi.Task], **params) -> luigi.Task:
+        """A task this one requires: same window, same rebuild."""
+        return cls(window=self.window, rebuild_after=self.rebuild_after, **params)
 
     def marker_names(self) -> list[str]:
         """The markers that together say this task is done for its window."""
@@ -27,10 +37,10 @@ class WindowTask(luigi.Task):
         raise NotImplementedError
 
     def output(self) -> MarkerTarget:
-        return MarkerTarget(self.marker_name(), self.window, self.task_id)
+        return MarkerTarget(self.marker_name(), self.window, self.task_id, self.rebuild_after)
 
     def complete(self) -> bool:
-        return bool(markers.done_windows(self.marker_names(), [self.window.start]))
+        return bool(markers.done_windows(self.marker_names(), [self.window.start], self.rebuild_after))
 
     @classmethod
     def bulk_complete(cls, parameter_tuples):
@@ -39,15 +49,15 @@ class WindowTask(luigi.Task):
         if not values:
             return []
         starts = {(v.start if isinstance(v, Window) else v): v for v in values}
-        names = cls(values[0]).marker_names()
-        done = markers.done_windows(names, list(starts))
+        template = cls(values[0])
+        done = markers.done_windows(template.marker_names(), list(starts), template.rebuild_after)
         return [value for start, value in starts.items() if start in done]
 
     @contextmanager
     def claim(self) -> Iterator[object | None]:
         """Hold this task's lock for one transaction; yields None if another worker finished it meanwhile."""
         with db.transaction() as cur:
-            db.lock(cur, f"{self.marker_name()}@{self.window.label}")
+            db.lock(cur, markers.claim_lock(self.marker_name(), self.window))
             if self.output().exists_in(cur):
                 log.info("%s was completed by another worker; nothing to do", self)
                 yield None

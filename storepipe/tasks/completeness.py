@@ -35,15 +35,18 @@ class Family:
     def marker_names(self) -> list[str]:
         return sorted({name for task in self.tasks if isinstance(task, WindowTask) for name in task.marker_names()})
 
-    def complete_starts(self, starts: Sequence[dt.datetime]) -> set[dt.datetime]:
-        """The windows among `starts` where every instance is complete; one query for a marker-completed family."""
+    def complete_starts(self, starts: Sequence[dt.datetime], after: dt.datetime | None = None) -> set[dt.datetime]:
+        """The windows among `starts` where every instance is complete (rebuilt since `after`, if given);
+        one query for a marker-completed family."""
         if not starts:
             return set()
         if _completes_by_markers(self.cls):
-            return markers.done_windows(self.marker_names(), starts)
+            return markers.done_windows(self.marker_names(), starts, after)
         done = set(starts)
         for task in self.tasks:
             fixed = {name: value for name, value in task.param_kwargs.items() if name != "window"}
+            if "rebuild_after" in fixed:
+                fixed["rebuild_after"] = after
             try:
                 found = self.cls.bulk_complete.__func__(functools.partial(self.cls, **fixed), sorted(done))
             except NotImplementedError:
@@ -92,10 +95,11 @@ class Completeness:
         return [family for family in self.families if start not in self.done[family.name]]
 
 
-def check(starts: Sequence[dt.datetime], root: type) -> Completeness:
-    """Completeness of the whole tree over many windows: one query per task family, whatever the range's length."""
+def check(starts: Sequence[dt.datetime], root: type, after: dt.datetime | None = None) -> Completeness:
+    """Completeness of the whole tree over many windows (rebuilt since `after`, if given): one query per
+    task family, whatever the range's length."""
     found = families(root)
-    return Completeness(found, {family.name: family.complete_starts(list(starts)) for family in found})
+    return Completeness(found, {family.name: family.complete_starts(list(starts), after) for family in found})
 
 
 def roots(window: Window, completeness: Completeness) -> list[luigi.Task]:

@@ -19,7 +19,7 @@ class _Load(WindowTask):
         return marker_name(LOAD, self.source.name)
 
     def requires(self):
-        return EXTRACTS[self.source.name](window=self.window)
+        return self.below(EXTRACTS[self.source.name])
 
     def run(self):
         lake = Lake()

@@ -17,7 +17,7 @@ class PublishMarts(WindowTask):
 
     def requires(self):
         upstream = sorted({name for mart in publish.marts() for name in mart.upstream if name not in _mart_names()})
-        return [TransformModel(window=self.window, model=name) for name in upstream]
+        return [self.below(TransformModel, model=name) for name in upstream]
 
     def run(self):
         try:

@@ -26,7 +26,7 @@ class RunWindow(WindowTask, luigi.WrapperTask):
         return marker_name(PUBLISH)
 
     def requires(self):
-        return PublishMarts(window=self.window)
+        return self.below(PublishMarts)
 
     def output(self):
         return []

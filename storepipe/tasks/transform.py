@@ -36,8 +36,8 @@ class TransformModel(WindowTask):
     def requires(self):
         definition = self.definition()
         # the loads its SQL reads (Model.loads), the graph `storepipe sql list` prints too
-        loads = [LOADS[source](window=self.window) for source in definition.loads]
-        upstream = [TransformModel(window=self.window, model=name) for name in definition.upstream]
+        loads = [self.below(LOADS[source]) for source in definition.loads]
+        upstream = [self.below(TransformModel, model=name) for name in definition.upstream]
         return loads + upstream
 
     def run(self):

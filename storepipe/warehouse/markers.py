@@ -27,23 +27,43 @@ def step_of(name: str) -> str:
     return name.partition(":")[0]
 
 
-class MarkerTarget(luigi.Target):
-    """The output of every storepipe task: one row of storepipe.markers keyed by (task_name, window_start)."""
+def claim_lock(task_name: str, window: Window) -> str:
+    """The advisory lock a task holds while it writes a window: one writer per task and window."""
+    return f"{task_name}@{window.label}"
 
-    def __init__(self, task_name: str, window: Window, task_id: str):
+
+def now() -> dt.datetime:
+    """The warehouse's clock as naive UTC: markers are stamped by it, so a rebuild compares with it."""
+    with db.shared().cursor() as cur:
+        cur.execute(sqlfiles.load("pipeline/markers/clock"))
+        return cur.fetchone()[0].astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+
+def _aware(after: dt.datetime | None) -> dt.datetime | None:
+    return None if after is None else after.replace(tzinfo=dt.timezone.utc)
+
+
+class MarkerTarget(luigi.Target):
+    """The output of every storepipe task: one row of storepipe.markers keyed by (task_name, window_start).
+
+    With `after`, only a marker written at or after that instant counts (a forced rebuild's).
+    """
+
+    def __init__(self, task_name: str, window: Window, task_id: str, after: dt.datetime | None = None):
         self.task_name = task_name
         self.window = window
         self.task_id = task_id
+        self.after = after
 
     def __str__(self) -> str:
         return f"storepipe.markers[{self.task_name} @ {self.window.label}]"
 
     def exists(self) -> bool:
-        return bool(done_windows([self.task_name], [self.window.start]))
+        return bool(done_windows([self.task_name], [self.window.start], self.after))
 
     def exists_in(self, cur) -> bool:
         """Look again inside the writer's transaction, after its lock is held."""
-        cur.execute(sqlfiles.load("pipeline/markers/exists"), self._params())
+        cur.execute(sqlfiles.load("pipeline/markers/exists"), {**self._params(), "after": _aware(self.after)})
         return cur.fetchone() is not None
 
     def touch(self, cur, row_count: int, checksum: str | None = None, object_key: str | None = None) -> None:
@@ -71,23 +91,18 @@ class MarkerTarget(luigi.Target):
         return {"task_name": self.task_name, "window_start": self.window.start}
 
 
-def done_windows(task_names: Iterable[str], starts: Iterable) -> set:
-    """Window starts (of `starts`) for which every one of `task_names` has a marker: one query."""
+def done_windows(task_names: Iterable[str], starts: Iterable, after: dt.datetime | None = None) -> set:
+    """Window starts (of `starts`) for which every one of `task_names` has a marker (written at or
+    after `after`, if given): one query."""
     names, starts = sorted(set(task_names)), list(starts)
     if not starts or not names:
         return set()
     with db.shared().cursor() as cur:
         cur.execute(
             sqlfiles.load("pipeline/markers/bulk_complete"),
-            {"task_names": names, "starts": starts, "name_count": len(names)},
+            {"task_names": names, "starts": starts, "name_count": len(names), "after": _aware(after)},
         )
         return {row[0] for row in cur.fetchall()}
-
-
-def forget(cur, starts: Sequence[dt.datetime]) -> int:
-    """Drop every marker of these windows in the caller's transaction, so each of their tasks runs again."""
-    cur.execute(sqlfiles.load("pipeline/markers/forget_windows"), {"starts": list(starts)})
-    return cur.rowcount
 
 
 def rows(task_names: Sequence[str], starts: Sequence[dt.datetime]) -> int:

@@ -50,3 +50,40 @@ def test_two_workers_on_the_same_window_and_overlapping_ranges(pipeline):
     pipeline.new_warehouse()
     assert run_windows(*windows).name == "SUCCESS"
     assert table_hashes(pipeline.warehouse_url) == raced, "the race left what one worker leaves"
+
+
+def _backfill(*args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(Path(sys.executable).parent / "storepipe"), "backfill", *args, "--local-scheduler"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def test_forced_backfills_racing_each_other_and_a_normal_run_all_succeed(pipeline):
+    windows = [pipeline.window(i) for i in range(2)]
+    for window in windows:
+        pipeline.generate(window, customers=10, orders=3000)
+    assert run_windows(*windows).name == "SUCCESS"
+    expected = table_hashes(pipeline.warehouse_url)
+    names = {name for (name,) in query(pipeline.warehouse_url, "select distinct task_name from storepipe.markers")}
+    span = ["--start", windows[0].label, "--end", f"{windows[-1].end:%Y-%m-%dT%H:%M}"]
+
+    # two forced rebuilds and a normal backfill of the same windows, all at once
+    racers = [_backfill(*span, "--force"), _backfill(*span, "--force"), _backfill(*span)]
+    outputs = [racer.communicate(timeout=600)[0] for racer in racers]
+    assert [racer.returncode for racer in racers] == [0, 0, 0], "\n---\n".join(outputs)
+    assert table_hashes(pipeline.warehouse_url) == expected, "rows replaced, never doubled"
+    for window in windows:
+        present = {
+            name
+            for (name,) in query(
+                pipeline.warehouse_url,
+                "select task_name from storepipe.markers where window_start = %s",
+                (window.start,),
+            )
+        }
+        assert present == names, "no window marked done above a missing marker"
+    assert query(pipeline.warehouse_url, "select count(*) from storepipe.task_failures") == [(0,)]
