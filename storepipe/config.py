@@ -122,6 +122,12 @@ class orders_bucket(luigi.Config):
     chunk_bytes = luigi.IntParameter(
         default=64 * 1024, significant=False, description="Read size when streaming an object."
     )
+    late_lookback = luigi.TimeDeltaParameter(
+        default=dt.timedelta(days=1),
+        significant=False,
+        description="How far back `storepipe backfill` looks for objects that appeared under windows it"
+        " already extracted, to re-open them (one listing per day); later ones are reported.",
+    )
 
     @property
     def bucket(self) -> str:

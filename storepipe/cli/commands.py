@@ -62,7 +62,7 @@ def status(args) -> int:
 
 def backfill(args) -> int:
     from storepipe.cli import render
-    from storepipe.ops import backfill
+    from storepipe.ops import backfill, late
 
     counts = (("--workers", args.workers, 1), ("--task-limit", args.task_limit, 0))
     for flag, value, least in (*counts, ("--windows-per-build", args.windows_per_build, 1)):
@@ -71,15 +71,31 @@ def backfill(args) -> int:
     windows = backfill.resolve_range(args.start, args.end, args.hours_back)
     plan = backfill.plan(windows, force=args.force, reverse=args.reverse, task_limit=args.task_limit)
     span = f"{windows[0].label} .. {windows[-1].end:%Y-%m-%dT%H:%M}"
+    found = late.find()
     if args.dry_run:
         print(render.plan_table(plan))
+        for line in late.describe(sorted(found.reopen), found):
+            print(line.replace("re-opened", "would re-open"))
         return 0
-    if not plan.todo:
+    reopened = [w for w in late.record(found) if w.start not in {t.start for t in plan.todo}]
+    if not plan.todo and not reopened:
         print(f"backfill {span}: all {len(windows)} windows complete, nothing to do")
         return 0
     scheduler = None if args.local_scheduler else args.scheduler_url or config.setting("LUIGID_URL", "") or None
     if scheduler:
         backfill.require_scheduler(scheduler)
+    ok = True
+    if reopened:
+        for line in late.describe(reopened, found):
+            print(line, file=sys.stderr, flush=True)
+        rebuilt = backfill.run(
+            backfill.plan(reopened, force=True, task_limit=0), workers=args.workers, scheduler_url=scheduler
+        )
+        for line, _ in render.backfill_outcome("of re-opened windows", rebuilt, 0):
+            print(line, file=sys.stderr)
+        ok = rebuilt.ok
+        if not plan.todo:
+            return 0 if ok else 1
     print(
         f"backfill {span}: {len(plan.todo)} of {len(windows)} windows to run"
         f" with {args.workers} worker(s), {'luigid at ' + scheduler if scheduler else 'local scheduler'}",
@@ -97,7 +113,7 @@ def backfill(args) -> int:
     print(render.summary(outcome.builds), file=sys.stderr)
     for line, to_stderr in render.backfill_outcome(span, outcome, plan.held_back):
         print(line, file=sys.stderr if to_stderr else sys.stdout)
-    return 0 if outcome.ok else 1
+    return 0 if outcome.ok and ok else 1
 
 
 def migrate(args) -> int:

@@ -68,6 +68,8 @@ def status_table(status) -> str:
         line = f"  {item.window.label:<16}  {item.state:<7}  {item.markers:>3}/{status.marker_total:<3}  {cells}"
         if item.error:
             line += f"  {item.error}"
+        if item.late:
+            line += f"  {item.late}"
         lines.append(line.rstrip())
     lines.append(
         "rows: what each task wrote for the window, from its marker (the marts also rewrite the rows of"

@@ -63,8 +63,13 @@ class Landed:
     checksum: str
 
 
-def keys(source: str, window: Window) -> tuple[str, str]:
-    return window_key(source, window, f"{source}.csv"), window_key(source, window, "rejected.csv")
+def keys(source: str, window: Window, segment: str | None = None) -> tuple[str, str]:
+    """The data and rejects objects of a window (of one of its segments, if named)."""
+    if segment is None:
+        return window_key(source, window, f"{source}.csv"), window_key(source, window, "rejected.csv")
+    return window_key(source, window, f"segment-{segment}.csv"), window_key(
+        source, window, f"segment-{segment}.rejected.csv"
+    )
 
 
 def land(
@@ -74,6 +79,7 @@ def land(
     columns: list[str],
     lake: Lake,
     max_bad_share: float,
+    segment: str | None = None,
 ) -> Landed:
     """Stream `rows` into the lake: valid rows to the data object, `Rejected` ones to the rejects object.
 
@@ -83,7 +89,7 @@ def land(
     caller records its rows in storepipe.quarantine, so `storepipe quarantine --window W` shows
     why) and the verdict is raised. Any other error (a source down mid-stream) publishes nothing.
     """
-    data_key, rejects_key = keys(source, window)
+    data_key, rejects_key = keys(source, window, segment)
     if lake.exists(data_key) and lake.exists(rejects_key):
         log.info("%s for %s already in the lake at %s; keeping it", source, window, lake.locate(data_key))
         return Landed(data_key, rejects_key, _count(lake, data_key), _count(lake, rejects_key), lake.checksum(data_key))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from storepipe.tasks import completeness
 from storepipe.tasks.run import RunWindow
 from storepipe.transform import publish
-from storepipe.warehouse import failures, markers
+from storepipe.warehouse import failures, markers, segments
 from storepipe.warehouse.markers import LOAD, TRANSFORM, marker_name, step_of
 from storepipe.window import Window, closed_until
 
@@ -21,6 +21,7 @@ class WindowState:
     markers: int  # how many of the tree's markers exist
     rows: dict[str, int]  # row count per marker, for the loads and the marts
     error: str | None = None
+    late: str | None = None  # objects that came after the window's extract: re-opened, or too late
 
 
 @dataclass
@@ -43,6 +44,7 @@ def status(windows: Sequence[Window], *, now: dt.datetime | None = None, root: t
     marts = [marker_name(TRANSFORM, mart.name) for mart in publish.marts()]
     columns = sorted(n for n in tree_names if step_of(n) == LOAD) + marts
     found = markers.in_range(windows[0].start, windows[-1].end) if windows else {}
+    late = segments.late_in_range(windows[0].start, windows[-1].end) if windows else {}
     states = []
     for window in windows:
         present = found.get(window.start, {})
@@ -59,6 +61,19 @@ def status(windows: Sequence[Window], *, now: dt.datetime | None = None, root: t
                 len(tree_names & present.keys()),
                 {name: present[name] for name in columns if name in present},
                 failed.get(window.start),
+                _late_note(late.get(window.start, [])),
             )
         )
     return Status(states, columns, len(tree_names))
+
+
+def _late_note(objects: list[tuple]) -> str | None:
+    """`re-opened 2024-01-01 10:07 (2 late objects)` / `1 late object past the look-back`."""
+    if not objects:
+        return None
+    reopened = [found_at for _, action, found_at in objects if action == "reopened"]
+    too_late = len(objects) - len(reopened)
+    notes = [f"re-opened {max(reopened):%Y-%m-%d %H:%M} ({len(reopened)} late objects)"] if reopened else []
+    if too_late:
+        notes.append(f"{too_late} late objects past the look-back (backfill --force the window)")
+    return "; ".join(notes)

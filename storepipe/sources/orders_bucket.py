@@ -24,6 +24,7 @@ import operator
 import re
 import zlib
 from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -56,25 +57,64 @@ def minute_prefixes(window: Window, prefix: str) -> list[str]:
     return [f"{prefix}{m:%Y/%m/%d/%H/%M}/" for m in minutes]
 
 
-def list_keys(window: Window, bucket: str | None = None) -> list[str]:
+class Object(NamedTuple):
+    """An object as a listing shows it: a new ETag is a new version of the file."""
+
+    key: str
+    etag: str
+    size: int
+
+
+def list_objects(window: Window, bucket: str | None = None) -> list[Object]:
+    """The objects filed under the window's minutes, in key order."""
     settings = config.orders_bucket()
-    bucket = bucket or settings.bucket
-    keys: list[str] = []
+    return sorted(_listing(bucket or settings.bucket, minute_prefixes(window, settings.prefix)))
+
+
+def list_keys(window: Window, bucket: str | None = None) -> list[str]:
+    return [found.key for found in list_objects(window, bucket)]
+
+
+def list_days(days: Iterable[dt.date], bucket: str | None = None) -> Iterator[tuple[dt.datetime, Object]]:
+    """Every object filed under these days, with the minute it is filed under: one listing per day,
+    however many windows and minutes it holds."""
+    settings = config.orders_bucket()
+    for day in days:
+        for found in _listing(bucket or settings.bucket, [f"{settings.prefix}{day:%Y/%m/%d}/"]):
+            minute = filed_minute(found.key, settings.prefix)
+            if minute is not None:
+                yield minute, found
+
+
+def filed_minute(key: str, prefix: str) -> dt.datetime | None:
+    """The minute `prefix/YYYY/MM/DD/HH/MM/name` is filed under; None for a key outside that layout."""
+    parts = key[len(prefix) :].split("/")
+    if not key.startswith(prefix) or len(parts) < 6:
+        return None
+    try:
+        return dt.datetime(*(int(p) for p in parts[:5]))
+    except ValueError:
+        return None
+
+
+def _listing(bucket: str, prefixes: list[str]) -> Iterator[Object]:
     try:
         paginator = s3_client().get_paginator("list_objects_v2")
-        for prefix in minute_prefixes(window, settings.prefix):
+        for prefix in prefixes:
             for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
-                keys.extend(obj["Key"] for obj in page.get("Contents", []))
+                for item in page.get("Contents", []):
+                    yield Object(item["Key"], item["ETag"].strip('"'), item["Size"])
     except (BotoCoreError, ClientError) as err:
         raise _unavailable(bucket, err) from err
-    return sorted(keys)
 
 
-def iter_orders(window: Window, bucket: str | None = None) -> Iterator[tuple | Rejected]:
-    """Every order row of the window's objects, in key order, as a clean tuple or a `Rejected`."""
+def iter_orders(
+    window: Window, bucket: str | None = None, objects: list[Object] | None = None
+) -> Iterator[tuple | Rejected]:
+    """Every order row of the window's objects (or of `objects`), in key order, as a clean tuple or a `Rejected`."""
     bucket = bucket or config.orders_bucket().bucket
-    for key in list_keys(window, bucket):
-        yield from _iter_object(window, bucket, key)
+    for found in list_objects(window, bucket) if objects is None else objects:
+        yield from _iter_object(window, bucket, found.key)
 
 
 def kind(key: str) -> str:

@@ -8,7 +8,7 @@ from storepipe.lake.objects import Lake
 from storepipe.rows import CUSTOMERS, ORDERS, RISK_SCORES, Source
 from storepipe.tasks.base import WindowTask
 from storepipe.tasks.extract import EXTRACTS
-from storepipe.warehouse import db, quarantine, windows
+from storepipe.warehouse import db, quarantine, segments, windows
 from storepipe.warehouse.markers import LOAD, marker_name
 
 
@@ -23,20 +23,26 @@ class _Load(WindowTask):
 
     def run(self):
         lake = Lake()
-        data_key, rejects_key = landing.keys(self.source.name, self.window)
         with self.claim() as cur:
             if cur is None:
                 return
             extracted = self.input().read(cur)
-            if extracted is None:  # forgotten since Luigi scheduled this task (a forced re-run)
+            if extracted is None:  # forgotten since Luigi scheduled this task
                 raise StorepipeError(f"{self.input()} is gone", f"window {self.window.label}", "run the window again")
+            parts = segments.of(cur, self.source.name, self.window) or [self._one_object(extracted)]
             db.bind_window(cur, self.window)
-            replacing = windows.replace_window(cur, "store", self.source.table, self.window)
-            with replacing as target, lake.open_verified(data_key, extracted["checksum"]) as stream:
-                rows = db.copy_csv(cur, target, list(self.source.columns), stream)
-            with lake.open(rejects_key) as stream:
-                quarantine.replace(cur, self.window, self.source.name, stream)
-            self.output().touch(cur, rows, extracted["checksum"], data_key)
+            rows = 0
+            with windows.replace_window(cur, "store", self.source.table, self.window) as target:
+                for part in parts:
+                    with lake.open_verified(part.data_key, part.checksum) as stream:
+                        rows += db.copy_csv(cur, target, list(self.source.columns), stream)
+            quarantine.replace(cur, self.window, self.source.name, [lake.open(part.rejects_key) for part in parts])
+            self.output().touch(cur, rows, extracted["checksum"], parts[0].data_key)
+
+    def _one_object(self, extracted: dict) -> segments.Segment:
+        """A window landed whole, in one object (every source but orders, and orders extracted before segments)."""
+        data_key, rejects_key = landing.keys(self.source.name, self.window)
+        return segments.Segment("", data_key, rejects_key, extracted["row_count"], extracted["checksum"])
 
 
 class LoadCustomers(_Load):

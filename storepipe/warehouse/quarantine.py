@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import IO
 
 import psycopg2
 
@@ -19,11 +18,16 @@ log = logging.getLogger(__name__)
 LISTING_LIMIT = 50  # rows `storepipe quarantine` prints unless told otherwise
 
 
-def replace(cur, window: Window, source: str, rejects: IO[bytes]) -> int:
-    """Replace the window's quarantine rows of `source` by the rejects CSV, in the caller's transaction."""
+def replace(cur, window: Window, source: str, rejects: list[AbstractContextManager]) -> int:
+    """Replace the window's quarantine rows of `source` by those of the rejects CSVs (each opened in
+    turn), in the caller's transaction."""
     db.bind_window(cur, window)
     cur.execute(sqlfiles.load("pipeline/quarantine/delete_window"), {**window.sql_params(), "source": source})
-    return db.copy_csv(cur, sqlfiles.qualified("storepipe", "quarantine"), list(QUARANTINE_COLUMNS), rejects)
+    table, rows = sqlfiles.qualified("storepipe", "quarantine"), 0
+    for opening in rejects:
+        with opening as stream:
+            rows += db.copy_csv(cur, table, list(QUARANTINE_COLUMNS), stream)
+    return rows
 
 
 def record_failed_window(window: Window, source: str, open_rejects: Callable[[], AbstractContextManager]) -> None:
@@ -32,8 +36,8 @@ def record_failed_window(window: Window, source: str, open_rejects: Callable[[],
     A later successful load replaces them again. Never raises: the extract's own error is the one to report.
     """
     try:
-        with db.transaction() as cur, open_rejects() as stream:
-            replace(cur, window, source, stream)
+        with db.transaction() as cur:
+            replace(cur, window, source, [open_rejects()])
     except psycopg2.Error as err:
         log.warning("could not record %s quarantine rows of window %s: %s", source, window.label, err)
 

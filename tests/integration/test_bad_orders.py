@@ -312,7 +312,8 @@ def test_fuzz_every_valid_row_loads_once_and_every_other_line_is_quarantined(pip
     window = pipeline.window(0)
     monkeypatch.setattr(config.orders_bucket(), "max_bad_share", 1.0)  # every mix must load, however bad
     monkeypatch.setenv("LAKE_URL", f"{pipeline.env['LAKE_URL']}/{uuid.uuid4()}")  # a fresh lake copy per example
-    query(pipeline.warehouse_url, "delete from storepipe.markers where window_start = %s", (window.start,))
+    for table in ("markers", "lake_segments", "extracted_objects"):  # the window as never extracted
+        query(pipeline.warehouse_url, f"delete from storepipe.{table} where window_start = %s", (window.start,))
     lines = [valid_line(window, *v) for v in valid] + [b + b"\n" for b in bad]
     rnd.shuffle(lines)
     data = HEADER + b"".join(lines)
