@@ -94,6 +94,12 @@ def table_hashes(url: str) -> dict[str, tuple[int, str]]:
     return hashes
 
 
+def never_extracted(url: str, window: Window) -> None:
+    """Make the warehouse forget a window altogether: its markers and what its extracts recorded reading."""
+    for table in ("markers", "lake_segments", "extracted_objects"):
+        query(url, f"delete from storepipe.{table} where window_start = %s", (window.start,))
+
+
 def query(url: str, statement: str, params: dict | tuple | None = None) -> list[tuple]:
     conn = psycopg2.connect(url)
     try:

@@ -150,6 +150,12 @@ class Lake:
         The caller streams it (into COPY) and commits only after this block exits, so a lake object
         changed since its extract (by hand, by another writer) never reaches the warehouse.
         """
+        if not self.exists(key):
+            raise LakeMismatch(
+                f"lake object {self.locate(key)} is gone",
+                "the extract marker",
+                "restore it from the bucket's versions, or re-extract the window (storepipe backfill --force)",
+            )
         with self.open(key) as raw:
             reading = _HashingReader(raw)
             yield reading

@@ -15,7 +15,7 @@ from storepipe.errors import TooManyBadRows, UnreadableFile
 from storepipe.sources.orders_bucket import MAX_FIELD
 from storepipe.tasks import ExtractOrders, LoadOrders
 from storepipe.window import Window
-from tests.helpers import query, run_windows
+from tests.helpers import never_extracted, query, run_windows
 from tests.unit.test_row_validation import _bad_lines as bad_lines
 from tests.unit.test_row_validation import _valid_rows as valid_rows
 from tests.unit.test_row_validation import lines_covered, valid_line
@@ -312,8 +312,7 @@ def test_fuzz_every_valid_row_loads_once_and_every_other_line_is_quarantined(pip
     window = pipeline.window(0)
     monkeypatch.setattr(config.orders_bucket(), "max_bad_share", 1.0)  # every mix must load, however bad
     monkeypatch.setenv("LAKE_URL", f"{pipeline.env['LAKE_URL']}/{uuid.uuid4()}")  # a fresh lake copy per example
-    for table in ("markers", "lake_segments", "extracted_objects"):  # the window as never extracted
-        query(pipeline.warehouse_url, f"delete from storepipe.{table} where window_start = %s", (window.start,))
+    never_extracted(pipeline.warehouse_url, window)
     lines = [valid_line(window, *v) for v in valid] + [b + b"\n" for b in bad]
     rnd.shuffle(lines)
     data = HEADER + b"".join(lines)
