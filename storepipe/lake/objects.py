@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import logging
@@ -91,6 +92,24 @@ class Lake:
                 yield body
             finally:
                 body.close()
+
+    def list(self, prefix: str) -> list[str]:
+        """The keys under `prefix` (a folder), sorted; objects being written are not listed."""
+        if self.scheme == "file":
+            base = self.root / prefix
+            if not base.is_dir():
+                return []
+            found = (p for p in base.rglob("*") if p.is_file() and not p.name.startswith(".incoming-"))
+            return sorted(str(p.relative_to(self.root)) for p in found)
+        keys = []
+        pages = self._s3().get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self._s3_key(prefix))
+        for page in pages:
+            keys.extend(item["Key"][len(self._s3_key("")) :] for item in page.get("Contents", []))
+        return sorted(keys)
+
+    def opener(self, key: str):
+        """A callable that opens `key` when called (to open many objects one after another)."""
+        return functools.partial(self.open, key)
 
     @contextmanager
     def write(self, key: str) -> Iterator[tuple[IO[bytes], Written]]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from storepipe import config
 from storepipe.lake import landing
 from storepipe.lake.objects import Lake
 from storepipe.rows import CUSTOMERS, ORDERS, RISK_SCORES, Source
+from storepipe.tasks import capture
 from storepipe.tasks.base import WindowTask
 from storepipe.tasks.extract import EXTRACTS
-from storepipe.warehouse import db, quarantine, windows
+from storepipe.warehouse import db, ledger, quarantine, windows
 from storepipe.warehouse.markers import LOAD, marker_name
 
 
@@ -36,9 +38,28 @@ class _Load(WindowTask):
 
 
 class LoadCustomers(_Load):
-    """Lake customers → store.customers (the change log); marker `load:customers`."""
+    """The window's lake segments → store.customers (the change log); marker `load:customers`."""
 
     source = CUSTOMERS
+
+    def run(self):
+        if config.customer_db().capture == "query":
+            super().run()
+            return
+        lake, slot = Lake(), capture.slot_name()
+        with self.claim() as cur:
+            if cur is None:
+                return
+            capture.lock(cur, slot)
+            segments = ledger.window_segments(cur, slot, self.window)
+            db.bind_window(cur, self.window)
+            rows = 0
+            with windows.replace_window(cur, "store", self.source.table, self.window) as target:
+                for key, _, _, _ in segments:
+                    with lake.open(key) as stream:
+                        rows += db.copy_csv(cur, target, list(capture.COLUMNS), stream)
+            quarantine.replace_all(cur, self.window, self.source.name, [lake.opener(s[1]) for s in segments])
+            self.output().touch(cur, rows, ledger.segment_set_checksum(segments), f"{len(segments)} segments")
 
 
 class LoadOrders(_Load):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import IO
 
@@ -24,6 +24,17 @@ def replace(cur, window: Window, source: str, rejects: IO[bytes]) -> int:
     db.bind_window(cur, window)
     cur.execute(sqlfiles.load("pipeline/quarantine/delete_window"), {**window.sql_params(), "source": source})
     return db.copy_csv(cur, sqlfiles.qualified("storepipe", "quarantine"), list(QUARANTINE_COLUMNS), rejects)
+
+
+def replace_all(cur, window: Window, source: str, openers: Sequence[Callable[[], AbstractContextManager]]) -> int:
+    """Replace the window's quarantine rows of `source` by those of several rejects CSVs (a window's segments)."""
+    db.bind_window(cur, window)
+    cur.execute(sqlfiles.load("pipeline/quarantine/delete_window"), {**window.sql_params(), "source": source})
+    rows = 0
+    for open_rejects in openers:
+        with open_rejects() as rejects:
+            rows += db.copy_csv(cur, sqlfiles.qualified("storepipe", "quarantine"), list(QUARANTINE_COLUMNS), rejects)
+    return rows
 
 
 def record_failed_window(window: Window, source: str, open_rejects: Callable[[], AbstractContextManager]) -> None:
