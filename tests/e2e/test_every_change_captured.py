@@ -11,6 +11,7 @@ import datetime as dt
 import uuid
 
 import luigi
+import pytest
 
 from storepipe import window as window_module
 from storepipe.ops import backfill
@@ -188,3 +189,53 @@ def test_capture_query_keeps_the_old_extract_and_says_what_it_cannot_see(pipelin
     assert "superseded versions, deletes and late commits are not seen" in caplog.text
     assert [row[0] for row in history(pipeline, customer)] == ["Souza"], "only the row as it is when the window ran"
     assert query(pipeline.warehouse_url, "select count(*) from storepipe.capture_runs") == [(0,)], "no capture"
+
+
+class Crash(Exception):
+    """A kill, injected at one instant of the capture."""
+
+
+def test_a_capture_that_dies_before_its_manifest_or_its_advance_lands_each_change_once(pipeline, monkeypatch):
+    window = pipeline.window(0)
+    customers = ids_for(window, 3)
+    capture.run()
+
+    def landed() -> list[tuple]:
+        return query(
+            pipeline.warehouse_url,
+            "select segment_key, row_count from storepipe.capture_segments where window_start = %s order by 1",
+            (window.start,),
+        )
+
+    insert(pipeline, customers[0], "Silva", window.start + dt.timedelta(minutes=1))
+    # dies after the segments, before the manifest: nothing recorded, the slot where it was
+    real_manifest = capture.landing.write_manifest
+    monkeypatch.setattr(capture.landing, "write_manifest", lambda *a, **k: (_ for _ in ()).throw(Crash()))
+    position = capture.customer_log.position(pipeline.env["SOURCE_DB_CAPTURE_URL"], capture.slot_name())
+    with pytest.raises(Crash):
+        capture.run()
+    assert landed() == []
+    assert capture.customer_log.position(pipeline.env["SOURCE_DB_CAPTURE_URL"], capture.slot_name()) == position
+    monkeypatch.setattr(capture.landing, "write_manifest", real_manifest)
+
+    insert(pipeline, customers[1], "Costa", window.start + dt.timedelta(minutes=2))
+    # dies after the ledger's commit, before the slot's advance: the rerun only advances
+    real_advance = capture.customer_log.advance
+    monkeypatch.setattr(capture.customer_log, "advance", lambda *a, **k: (_ for _ in ()).throw(Crash()))
+    with pytest.raises(Crash):
+        capture.run()
+    monkeypatch.setattr(capture.customer_log, "advance", real_advance)
+    recorded = landed()
+    assert sum(rows for _, rows in recorded) == 2
+    capture.run()
+    assert landed() == recorded, "the rerun records nothing twice"
+
+    insert(pipeline, customers[2], "Lima", window.start + dt.timedelta(minutes=3))
+    capture.run()
+    assert run_windows(window) == luigi.LuigiStatusCode.SUCCESS
+    loaded = query(
+        pipeline.warehouse_url,
+        "select customer_id, count(*) from store.customers where window_start = %s group by 1 order by 1",
+        (window.start,),
+    )
+    assert loaded == [(customer, 1) for customer in customers], "every change once"
