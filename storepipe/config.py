@@ -108,10 +108,26 @@ class customer_db(luigi.Config):
     max_bad_share = luigi.FloatParameter(
         default=0.1, significant=False, description="Share of quarantined rows above which a window fails."
     )
+    capture = luigi.ChoiceParameter(
+        default="log",
+        choices=("log", "query"),
+        description="How customers are extracted: `log` (every change, from the replication slot) or `query`"
+        " (rows whose datetime_updated is in the window, as the source holds them when the window runs).",
+    )
 
     @property
     def url(self) -> str:
         return setting("SOURCE_DB_URL")
+
+    slot = luigi.Parameter(
+        default="",
+        description="The replication slot of the log capture (empty: storepipe_<warehouse database name>, one per"
+        " warehouse); set it to rebuild a warehouse under another name from the same slot and lake.",
+    )
+
+    @property
+    def capture_url(self) -> str:
+        return setting("SOURCE_DB_CAPTURE_URL")
 
 
 class orders_bucket(luigi.Config):

@@ -161,6 +161,14 @@ def closed_until(now: dt.datetime | None = None) -> dt.datetime:
     return _EPOCH + dt.timedelta(seconds=seconds - seconds % step)
 
 
+def window_start_of(moment: dt.datetime) -> dt.datetime:
+    """The start of the window on the grid that holds `moment` (naive UTC)."""
+    step = window_minutes() * 60
+    offset = moment - _EPOCH
+    seconds = offset.days * 86400 + offset.seconds
+    return _EPOCH + dt.timedelta(seconds=seconds - seconds % step)
+
+
 def on_grid(moment: dt.datetime, where: str) -> dt.datetime:
     """`moment` if it is a window boundary; else one line naming the boundary before it."""
     try:

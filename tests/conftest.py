@@ -18,6 +18,8 @@ import pytest
 from storepipe import config
 from storepipe.devstack import stack
 from storepipe.simulator import datagen
+from storepipe.sources import customer_log
+from storepipe.tasks import capture
 from storepipe.warehouse import db
 from storepipe.window import Window
 
@@ -78,8 +80,14 @@ class Pipeline:
             region_name="us-east-1",
         )
 
-    def new_warehouse(self) -> str:
-        """Switch this test to another empty, migrated warehouse database (same lake and sources)."""
+    def new_warehouse(self, keep_slot: bool = False) -> str:
+        """Switch this test to another empty, migrated warehouse database (same lake and sources).
+
+        Each warehouse captures through its own replication slot; the previous warehouse's slot is
+        dropped (the server allows ten) unless `keep_slot`.
+        """
+        if self.databases and not keep_slot:
+            drop_slot(self.env, self.databases[-1])
         database = f"warehouse_{secrets.token_hex(4)}"
         admin = _admin(self.env)
         try:
@@ -94,6 +102,11 @@ class Pipeline:
         db.close_shared()
         luigi.task_register.Register.clear_instance_cache()
         return self.env["WAREHOUSE_URL"]
+
+
+def drop_slot(stack_env, database: str) -> None:
+    """Drop the capture slot of a test warehouse, so that it holds no WAL and no slot of the ten."""
+    customer_log.drop(stack_env["SOURCE_DB_ADMIN_URL"], capture.slot_name(f"dbname={database}"))
 
 
 def _admin(stack_env) -> psycopg2.extensions.connection:
@@ -119,6 +132,8 @@ def pipeline(stack_env, tmp_path, monkeypatch):
     world.s3().create_bucket(Bucket=bucket)
     yield world
     db.close_shared()
+    for database in world.databases:
+        drop_slot(stack_env, database)
     admin = _admin(stack_env)
     with admin.cursor() as cur:
         for database in world.databases:

@@ -1,17 +1,31 @@
--- dim_customers: exactly one current version per customer the window changed.
+-- dim_customers: exactly one current version per customer the window changed, none for a customer
+-- whose last change is a delete.
 -- severity: error
 with
 
 touched as (
-    select customer_id from staging.stg_customers
+    select distinct customer_id from staging.stg_customers
     where window_start = %(window_start)s
+),
+
+last_changes as (
+    select distinct on (stg_customers.customer_id)
+        stg_customers.customer_id,
+        stg_customers.op = 'delete' as is_deleted
+    from staging.stg_customers
+    inner join touched on stg_customers.customer_id = touched.customer_id
+    order by
+        stg_customers.customer_id asc,
+        stg_customers.updated_at desc,
+        stg_customers.commit_lsn desc nulls last
 )
 
 select
-    touched.customer_id,
+    last_changes.customer_id,
+    last_changes.is_deleted,
     count(*) filter (where dim_customers.is_current) as current_versions
-from touched
+from last_changes
 left join analytics.dim_customers
-    on touched.customer_id = dim_customers.customer_id
-group by touched.customer_id
-having count(*) filter (where dim_customers.is_current) != 1
+    on last_changes.customer_id = dim_customers.customer_id
+group by last_changes.customer_id, last_changes.is_deleted
+having count(*) filter (where dim_customers.is_current) != case when last_changes.is_deleted then 0 else 1 end

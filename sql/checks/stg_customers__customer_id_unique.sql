@@ -1,9 +1,10 @@
--- stg_customers: one version per customer per window.
+-- stg_customers: one row per customer version in the window (grain customer_id, version).
 -- severity: error
 select
     customer_id,
-    count(*) as versions
+    version,
+    count(*) as copies
 from staging.stg_customers
 where window_start = %(window_start)s
-group by customer_id
+group by customer_id, version
 having count(*) > 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from storepipe.window import Window
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY = 100_000
+MANIFEST_LIMIT = 1024 * 1024  # a manifest lists one run's segments: a few per window it touched
 LINE_END = b"\r\n"  # csv.writer's; with "\n" instead it would not quote a bare "\r" in a field, which COPY rejects
 
 
@@ -122,6 +124,47 @@ def land(
         )
     log.info("%s %s: %d rows landed, %d rejected, at %s", source, window, tally.good, tally.bad, lake.locate(data_key))
     return Landed(data_key, rejects_key, tally.good, tally.bad + tally.flagged, written.checksum)
+
+
+def land_segment(
+    source: str, data_key: str, rejects_key: str, rows: Iterable[tuple | Rejected], columns: list[str], lake: Lake
+) -> Landed:
+    """Write one immutable segment (data and flags) of a source's window; an existing one is kept as it is.
+
+    A segment's content is fixed by its key (the change log range it holds), so finding it already
+    landed (a crash after landing, before the ledger) means it holds these very bytes.
+    """
+    if lake.exists(data_key) and lake.exists(rejects_key):
+        log.info("segment %s already in the lake; keeping it", lake.locate(data_key))
+        return Landed(data_key, rejects_key, _count(lake, data_key), _count(lake, rejects_key), lake.checksum(data_key))
+    tally = Tally()
+    with lake.write(rejects_key) as (rejects_out, _):
+        rejects = _csv_writer(rejects_out)
+        rejects.writerow(QUARANTINE_COLUMNS)
+        with lake.write(data_key) as (data_out, written):
+            data = _csv_writer(data_out)
+            data.writerow(columns)
+            for row in rows:
+                if isinstance(row, Rejected):
+                    tally.count(row)
+                    rejects.writerow(row.as_row(source))
+                else:
+                    tally.good += 1
+                    data.writerow(row)
+    return Landed(data_key, rejects_key, tally.good, tally.bad + tally.flagged, written.checksum)
+
+
+def write_manifest(key: str, manifest: dict, lake: Lake) -> None:
+    """Write a capture run's manifest (what it landed), last: its presence says the run's segments are whole."""
+    with lake.write(key) as (out, _):
+        out.write(json.dumps(manifest, sort_keys=True, indent=1).encode())
+
+
+def read_manifest(key: str, lake: Lake) -> dict | None:
+    if not lake.exists(key):
+        return None
+    with lake.open(key) as f:
+        return json.loads(f.read(MANIFEST_LIMIT))
 
 
 def _csv_writer(out: IO[bytes]):

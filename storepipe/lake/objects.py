@@ -117,6 +117,20 @@ class Lake:
             finally:
                 body.close()
 
+    def list(self, prefix: str) -> list[str]:
+        """The keys under `prefix` (a folder), sorted; objects being written are not listed."""
+        if self.scheme == "file":
+            base = self.root / prefix
+            if not base.is_dir():
+                return []
+            found = (p for p in base.rglob("*") if p.is_file() and not p.name.startswith(".incoming-"))
+            return sorted(str(p.relative_to(self.root)) for p in found)
+        keys = []
+        pages = self._s3().get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self._s3_key(prefix))
+        for page in pages:
+            keys.extend(item["Key"][len(self._s3_key("")) :] for item in page.get("Contents", []))
+        return sorted(keys)
+
     @contextmanager
     def write(self, key: str) -> Iterator[tuple[IO[bytes], Written]]:
         """Write an object that appears whole or not at all; on error nothing is published."""

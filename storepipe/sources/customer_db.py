@@ -39,9 +39,9 @@ def iter_customers(window: Window, url: str | None = None) -> Iterator[tuple | R
             cur.execute(sqlfiles.load("pipeline/customer_db/customers_changed_in_window"), window.sql_params())
             for row in cur:
                 yield row
-                oddities = _oddities(row)
-                if oddities:
-                    yield _flag(row, oddities)
+                odd = oddities(row)
+                if odd:
+                    yield flag(row, odd)
         conn.rollback()
     except psycopg2.OperationalError as err:
         raise SourceUnavailable(
@@ -53,7 +53,7 @@ def iter_customers(window: Window, url: str | None = None) -> Iterator[tuple | R
         conn.close()
 
 
-def _oddities(row: tuple) -> list[str]:
+def oddities(row: tuple) -> list[str]:
     """What is odd about one customer row (empty when nothing is)."""
     _, first_name, last_name, state_code, created, updated = row
     found = []
@@ -68,7 +68,7 @@ def _oddities(row: tuple) -> list[str]:
     return found
 
 
-def _flag(row: tuple, oddities: list[str]) -> Rejected:
+def flag(row: tuple, found: list[str]) -> Rejected:
     location = f"customers customer_id={row[0]} datetime_updated={row[5]}"
     raw = ",".join("" if value is None else str(value) for value in row)
-    return Rejected(location, "; ".join(oddities) + " (loaded as it is)", raw, action=FLAGGED)
+    return Rejected(location, "; ".join(found) + " (loaded as it is)", raw, action=FLAGGED)

@@ -335,6 +335,15 @@ def position(url: str, slot: str = SLOT) -> int | None:
     return None if state is None else parse_lsn(state["confirmed_flush_lsn"])
 
 
+def wal_position(url: str) -> tuple[int, dt.datetime]:
+    """The server's current WAL position and the time (naive UTC) it stands for: a capture reads up to it."""
+    with closing(_connect(url)) as conn, conn.cursor() as cursor:
+        cursor.execute(sqlfiles.load("pipeline/customer_log/wal_position"))
+        read_until, wal_lsn = cursor.fetchone()
+        conn.rollback()
+    return parse_lsn(wal_lsn), read_until
+
+
 def drop(url: str, slot: str = SLOT) -> bool:
     """Drop the slot (the first step of a reset); False when there was none."""
     with closing(_connect(url)) as conn, conn.cursor() as cursor:

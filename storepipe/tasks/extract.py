@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from storepipe.errors import TooManyBadRows, UnreadableFile
+import logging
+
+from storepipe import config
+from storepipe.errors import StorepipeError, TooManyBadRows, UnreadableFile
 from storepipe.lake import landing
 from storepipe.lake.objects import Lake
 from storepipe.rows import CUSTOMERS, ORDERS, RISK_SCORES, Source
 from storepipe.sources import customer_db, orders_bucket, risk_api
+from storepipe.tasks import capture
 from storepipe.tasks.base import WindowTask
-from storepipe.warehouse import quarantine, segments
+from storepipe.warehouse import ledger, quarantine, segments
 from storepipe.warehouse.markers import EXTRACT, marker_name
+from storepipe.window import grace
+
+log = logging.getLogger(__name__)
+QUERY_BLIND_SPOTS = (
+    "[customer_db] capture = query: customers are read as the source holds them when a window runs;"
+    " superseded versions, deletes and late commits are not seen"
+)
 
 
 class _Extract(WindowTask):
@@ -43,12 +54,36 @@ class _Extract(WindowTask):
 
 
 class ExtractCustomers(_Extract):
-    """Customers changed in the window → lake `customers/…/customers.csv`; marker `extract:customers`."""
+    """The window's customer changes from the log → lake segments `customers/…/segment=…csv` (the capture
+    lands them); marker `extract:customers` with their count and checksum. With `capture = query`, the
+    customers changed in the window → lake `customers/…/customers.csv`."""
 
     source = CUSTOMERS
 
     def rows(self):
         return customer_db.iter_customers(self.window)
+
+    def run(self):
+        if config.customer_db().capture == "query":
+            log.warning(QUERY_BLIND_SPOTS)
+            super().run()
+            return
+        capture.run()
+        slot = capture.slot_name()
+        with self.claim() as cur:
+            if cur is None:
+                return
+            capture.lock(cur, slot)
+            read_until = ledger.read_until(cur, slot)
+            if read_until is None or read_until < self.window.end + grace():
+                raise StorepipeError(
+                    f"the customer change log is landed only up to {read_until or 'nothing'}",
+                    f"window {self.window.label}",
+                    "re-run once the capture has read past the window's end plus [window] grace",
+                )
+            landed = ledger.window_segments(cur, slot, self.window)
+            rows = sum(segment[2] for segment in landed)
+            self.output().touch(cur, rows, ledger.segment_set_checksum(landed), f"{len(landed)} segments")
 
 
 class ExtractOrders(_Extract):

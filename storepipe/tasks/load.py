@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from storepipe import config
 from storepipe.errors import StorepipeError
 from storepipe.lake import landing
 from storepipe.lake.objects import Lake
 from storepipe.rows import CUSTOMERS, ORDERS, RISK_SCORES, Source
+from storepipe.tasks import capture
 from storepipe.tasks.base import WindowTask
 from storepipe.tasks.extract import EXTRACTS
-from storepipe.warehouse import db, quarantine, segments, windows
+from storepipe.warehouse import db, ledger, quarantine, segments, windows
 from storepipe.warehouse.markers import LOAD, marker_name
 
 
@@ -46,9 +48,28 @@ class _Load(WindowTask):
 
 
 class LoadCustomers(_Load):
-    """Lake customers → store.customers (the change log); marker `load:customers`."""
+    """The window's lake segments → store.customers (the change log); marker `load:customers`."""
 
     source = CUSTOMERS
+
+    def run(self):
+        if config.customer_db().capture == "query":
+            super().run()
+            return
+        lake, slot = Lake(), capture.slot_name()
+        with self.claim() as cur:
+            if cur is None:
+                return
+            capture.lock(cur, slot)
+            landed = ledger.window_segments(cur, slot, self.window)
+            db.bind_window(cur, self.window)
+            rows = 0
+            with windows.replace_window(cur, "store", self.source.table, self.window) as target:
+                for key, _, _, _ in landed:
+                    with lake.open(key) as stream:
+                        rows += db.copy_csv(cur, target, list(capture.COLUMNS), stream)
+            quarantine.replace(cur, self.window, self.source.name, [lake.open(s[1]) for s in landed])
+            self.output().touch(cur, rows, ledger.segment_set_checksum(landed), f"{len(landed)} segments")
 
 
 class LoadOrders(_Load):

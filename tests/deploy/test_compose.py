@@ -86,11 +86,20 @@ def test_no_secret_is_written_in_the_compose_file():
     assert all(not v for k, v in example.items() if re.search(r"PASSWORD|SECRET", k)), "no secret in .env.example"
 
 
+def _docker_capture() -> str:
+    """How the stack's worker extracts customers (docker/luigi.cfg over the repository's luigi.cfg)."""
+    cfg = configparser.ConfigParser()
+    cfg.read([files.REPO / "luigi.cfg", files.DOCKER / "luigi.cfg"])
+    return cfg.get("customer_db", "capture", fallback="log")
+
+
 def test_the_worker_gets_every_setting_the_pipeline_reads_and_no_source_write_access():
     pipeline_code = [p for p in STOREPIPE.rglob("*.py") if not {"devstack", "simulator"} & set(p.parts)]
     needed = files.settings_read(*pipeline_code) - image_env(files.DOCKER / "pipeline.Dockerfile")
     # the admin URL is only for migrations and the data generator (invariant 9: sources are read-only)
     needed -= {"SOURCE_DB_ADMIN_URL", "STOREPIPE_HOME"}
+    if _docker_capture() == "query":
+        needed -= {"SOURCE_DB_CAPTURE_URL"}  # read by the log capture only
     assert {"WAREHOUSE_URL", "SOURCE_DB_URL", "LAKE_URL", "RISK_API_URL", "LUIGID_URL", "ORDERS_BUCKET"} <= needed
     worker = environment("worker")
     assert needed - set(worker) == set()

@@ -105,15 +105,19 @@ def test_too_many_bad_rows_fail_the_window_in_one_line_and_mark_nothing(pipeline
 def test_an_unreachable_source_db_or_a_wrong_password_is_one_line(pipeline):
     window = pipeline.window(0)
     pipeline.generate(window, customers=3, orders=5)
-    url = pipeline.env["SOURCE_DB_URL"]
+    url, capture_url = pipeline.env["SOURCE_DB_URL"], pipeline.env["SOURCE_DB_CAPTURE_URL"]
     wrong_password = re.sub(r"://([^:/]+):[^@]*@", r"://\1:wrong@", url)
+    wrong_capture_password = re.sub(r"://([^:/]+):[^@]*@", r"://\1:wrong@", capture_url)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
     unreachable = f"postgresql://reader:secret@127.0.0.1:{closed_port}/source?connect_timeout=3"
 
-    one_line_failure(run(window, SOURCE_DB_URL=wrong_password), "password authentication failed")
-    one_line_failure(run(window, SOURCE_DB_URL=unreachable), "cannot connect to the customer DB")
+    # the customers extract reads the change log through the capture role ([customer_db] capture = log)
+    wrong = {"SOURCE_DB_URL": wrong_password, "SOURCE_DB_CAPTURE_URL": wrong_capture_password}
+    one_line_failure(run(window, **wrong), "password authentication failed")
+    down = {"SOURCE_DB_URL": unreachable, "SOURCE_DB_CAPTURE_URL": unreachable}
+    one_line_failure(run(window, **down), "cannot connect to the customer DB")
     assert "extract:customers" not in markers(pipeline, window)
     assert run(window).returncode == 0
 

@@ -2,6 +2,7 @@
 copy of a window is immutable, with its row count and checksum in the extract marker."""
 
 import csv
+import datetime as dt
 import hashlib
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -10,24 +11,46 @@ import luigi
 import pytest
 
 from storepipe.errors import LakeMismatch
-from storepipe.tasks import LoadOrders
+from storepipe.tasks import LoadOrders, capture
 from tests.helpers import query, run_windows, table_hashes
 
 
-def test_rebuild_from_the_lake_without_touching_any_source(pipeline, monkeypatch):
+def test_rebuild_from_the_lake_without_touching_any_source(pipeline, monkeypatch, request):
     windows = [pipeline.window(i) for i in range(3)]
     for window in windows:
         pipeline.generate(window, customers=10, orders=50)
     assert run_windows(*windows).name == "SUCCESS"
+    # a late change, captured (and its window re-run) after the slot's snapshot: the slot moves past it
+    ((customer_id,),) = query(
+        pipeline.warehouse_url,
+        "select min(customer_id) from store.customers where window_start = %s",
+        (windows[0].start,),
+    )
+    late = windows[1].start + dt.timedelta(minutes=4)
+    query(
+        pipeline.env["SOURCE_DB_ADMIN_URL"],
+        "update customers set last_name = 'Late', datetime_updated = %s where customer_id = %s",
+        (late, customer_id),
+    )
+    assert capture.run().reopened == 1
+    assert run_windows(*windows).name == "SUCCESS"
     expected = table_hashes(pipeline.warehouse_url)
+    slot = capture.slot_name()
 
-    pipeline.new_warehouse()
-    # every source unreachable: a rebuild that read one would fail
+    # the rebuilt warehouse goes on from the same slot, which has moved past every captured change:
+    # the customers' history comes from the lake's capture manifests (only new changes from the slot)
+    pipeline.new_warehouse(keep_slot=True)
+    settings = luigi.configuration.get_config()
+    settings.set("customer_db", "slot", slot)
+    request.addfinalizer(lambda: settings.remove_option("customer_db", "slot"))
+    # every source unreachable but the change log: a rebuild that read one would fail
     monkeypatch.setenv("SOURCE_DB_URL", "postgresql://nobody@127.0.0.1:9/none?connect_timeout=1")
     monkeypatch.setenv("S3_ENDPOINT_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("RISK_API_URL", "http://127.0.0.1:9")
     assert run_windows(*windows).name == "SUCCESS"
     assert table_hashes(pipeline.warehouse_url) == expected
+    runs = query(pipeline.warehouse_url, "select kind from storepipe.capture_runs where kind != 'read' order by kind")
+    assert runs == [("changes",), ("snapshot",)], "both runs were taken from the lake's manifests"
 
 
 def test_extract_marker_records_the_lake_copy(pipeline):

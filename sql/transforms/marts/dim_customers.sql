@@ -1,5 +1,6 @@
 -- dim_customers: one row per customer version (SCD2) with state name and latest risk score;
--- grain customer_key. Rebuilt for every customer the window touched, from the whole captured
+-- grain customer_key. A deleted customer's last version ends at the delete's commit time and no
+-- version of it is current. Rebuilt for every customer the window touched, from the whole captured
 -- change log, so windows processed in any order give the same history.
 -- materialized: by_key customer_id
 with
@@ -13,10 +14,15 @@ touched as (
 ),
 
 versions as (
-    select distinct on (stg_customers.customer_id, stg_customers.updated_at) stg_customers.*
+    -- a version landed twice (query capture re-reading a row in another window) counts once
+    select distinct on (stg_customers.customer_id, stg_customers.updated_at, stg_customers.commit_lsn) stg_customers.*
     from staging.stg_customers
     inner join touched on stg_customers.customer_id = touched.customer_id
-    order by stg_customers.customer_id asc, stg_customers.updated_at asc, stg_customers.window_start desc
+    order by
+        stg_customers.customer_id asc,
+        stg_customers.updated_at asc,
+        stg_customers.commit_lsn asc nulls first,
+        stg_customers.window_start desc
 ),
 
 latest_scores as (
@@ -32,25 +38,41 @@ states as (
     select * from store.states
 ),
 
-history as (
+ordered as (
     select
         versions.*,
+        row_number() over customer_versions as version_number,
+        -- the next change ends this version: an update at its datetime_updated, a delete at its commit
+        lead(versions.updated_at) over customer_versions as next_changed_at
+    from versions
+    window customer_versions as (
+        partition by versions.customer_id
+        order by versions.updated_at asc, versions.commit_lsn asc nulls first
+    )
+),
+
+history as (
+    select
+        ordered.*,
         -- the first version captured stands from the customer's creation on
         case
-            when row_number() over customer_versions = 1 then versions.created_at
-            else versions.updated_at
+            when ordered.version_number = 1 then coalesce(ordered.created_at, ordered.updated_at)
+            else ordered.updated_at
         end as valid_from,
-        coalesce(
-            lead(versions.updated_at) over customer_versions, timestamptz '9999-12-31 00:00:00+00'
-        ) as valid_to
-    from versions
-    window customer_versions as (partition by versions.customer_id order by versions.updated_at)
+        coalesce(ordered.next_changed_at, timestamptz '9999-12-31 00:00:00+00') as valid_to
+    from ordered
+    -- a delete is no version: it only closes the one before it
+    where ordered.op != 'delete'
 ),
 
 final as (
     select
         -- keyed on the instant, not its text, so the session's time zone cannot change a key
-        md5(history.customer_id::text || '|' || extract(epoch from history.valid_from)::text)::uuid as customer_key,
+        -- and on the commit, for two versions stamped with the same time
+        md5(
+            history.customer_id::text || '|' || extract(epoch from history.valid_from)::text
+            || coalesce('|' || history.commit_lsn::text, '')
+        )::uuid as customer_key,
         history.customer_id,
         history.first_name,
         history.last_name,

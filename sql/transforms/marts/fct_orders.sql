@@ -10,7 +10,8 @@
 with
 
 changed_customers as (
-    select customer_id from staging.stg_customers
+    -- distinct: a customer has one row per change in the window
+    select distinct customer_id from staging.stg_customers
     where window_start = %(window_start)s
 ),
 

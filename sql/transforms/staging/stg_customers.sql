@@ -1,5 +1,7 @@
--- stg_customers: the customer versions captured in the window, typed and trimmed; grain customer_id
--- (the latest version per customer within the window wins).
+-- stg_customers: every captured change of a customer filed in the window, typed and trimmed,
+-- grain (customer_id, version), version numbering a customer's changes in the window by
+-- (datetime_updated, commit_lsn). A delete has the key only; its updated_at is its commit time.
+-- Rows of `capture = query` have no op (one per customer: the source's row when the window ran).
 -- materialized: window
 with
 
@@ -8,13 +10,10 @@ loaded as (
     where window_start = %(window_start)s
 ),
 
-ranked as (
+changes as (
     select
         loaded.*,
-        row_number() over (
-            partition by loaded.customer_id
-            order by loaded.datetime_updated desc, loaded.datetime_created desc
-        ) as version_rank
+        coalesce(loaded.datetime_updated, loaded.committed_at) as changed_at
     from loaded
 ),
 
@@ -25,10 +24,16 @@ final as (
         nullif(trim(last_name), '') as last_name,
         upper(trim(state_code)) as state_code,
         datetime_created at time zone 'UTC' as created_at,
-        datetime_updated at time zone 'UTC' as updated_at,
+        changed_at at time zone 'UTC' as updated_at,
+        coalesce(op, 'snapshot') as op,
+        commit_lsn,
+        committed_at at time zone 'UTC' as committed_at,
+        row_number() over (
+            partition by customer_id
+            order by changed_at asc, commit_lsn asc nulls first
+        )::integer as version,
         window_start
-    from ranked
-    where version_rank = 1
+    from changes
 )
 
 select * from final

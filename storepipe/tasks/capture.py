@@ -1,0 +1,278 @@
+"""Customer change capture: read the slot, land the changes per window as lake segments, record them, advance.
+
+The rule (README "Customers from the change log"): an insert or update belongs to the window of its
+row's `datetime_updated`, a delete to the window of its commit time; the initial snapshot's rows by
+their `datetime_updated`. The order of writes makes a kill at any instant repairable: segments,
+then the run's manifest, then the ledger rows (with the markers of the windows they reopen) in one
+warehouse transaction, and only after its commit the slot's advance. A rerun finds the run that
+starts at the slot's position in the ledger (and only advances) or in the lake (and records it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import psycopg2.extensions
+
+from storepipe import config
+from storepipe.errors import StorepipeError
+from storepipe.lake import landing
+from storepipe.lake.objects import Lake, window_key
+from storepipe.rows import CUSTOMERS, Rejected
+from storepipe.sources import customer_db, customer_log
+from storepipe.sources.customer_log import COMMIT_LSN, COMMITTED_AT, DELETE, OP, RELATION, UNCHANGED_TOAST, VALUES
+from storepipe.transform import models
+from storepipe.warehouse import db, ledger
+from storepipe.warehouse.ledger import CHANGES, SNAPSHOT, Segment
+from storepipe.warehouse.markers import EXTRACT, LOAD, PUBLISH, TRANSFORM, marker_name
+from storepipe.window import Window, window_minutes, window_start_of
+
+log = logging.getLogger(__name__)
+
+SOURCE = CUSTOMERS.name
+COLUMNS = (*CUSTOMERS.columns, "op", "commit_lsn", "committed_at")  # a landed change; store.customers
+BATCH_MESSAGES = 50_000  # pgoutput messages per run: a run's changes are grouped by window in memory
+_ID, _UPDATED = CUSTOMERS.columns.index("customer_id"), CUSTOMERS.columns.index("datetime_updated")
+_CREATED = CUSTOMERS.columns.index("datetime_created")
+
+
+@dataclass
+class Captured:
+    runs: int = 0
+    changes: int = 0
+    reopened: int = 0
+
+
+def slot_name(warehouse_url: str | None = None) -> str:
+    """The slot of this warehouse: each warehouse fed from the source keeps its own cursor into the log."""
+    if config.customer_db().slot and warehouse_url is None:
+        return config.customer_db().slot
+    dbname = psycopg2.extensions.parse_dsn(warehouse_url or config.warehouse().url).get("dbname", "warehouse")
+    return "storepipe_" + re.sub(r"[^a-z0-9_]", "_", dbname.lower())[:50]
+
+
+def lock(cur, slot: str) -> None:
+    """One capture at a time per slot; an extract takes it too, so no segment lands between its read and marker."""
+    db.lock(cur, f"capture:{slot}")
+
+
+def reopened_markers() -> list[str]:
+    """The markers a new customers segment undoes: the customers extract and load and what is built on them."""
+    found: set[str] = set()
+    for model in models.discover().values():  # in dependency order
+        if SOURCE in model.loads or found & set(model.upstream):
+            found.add(model.name)
+    return [
+        marker_name(EXTRACT, SOURCE),
+        marker_name(LOAD, SOURCE),
+        *(marker_name(TRANSFORM, name) for name in sorted(found)),
+        marker_name(PUBLISH),
+    ]
+
+
+def run(url: str | None = None, lake: Lake | None = None, slot: str | None = None) -> Captured:
+    """Land every change committed before now (and the initial snapshot first, if not yet landed)."""
+    url = url or config.customer_db().capture_url
+    lake = lake or Lake()
+    slot = slot or slot_name()
+    captured = Captured()
+    _snapshot(url, lake, slot, captured)
+    upto, read_until = customer_log.wal_position(url)
+    while True:
+        caught_up = False
+        with db.transaction() as cur:
+            lock(cur, slot)
+            position = customer_log.position(url, slot)
+            if position is None:
+                raise StorepipeError(
+                    f"replication slot {slot} does not exist any more", "customer DB", f"`{customer_log.RESET_COMMAND}`"
+                )
+            from_lsn = customer_log.lsn_text(position)
+            recorded, to_lsn = ledger.recorded_run(cur, slot, CHANGES, from_lsn)
+            if not recorded:
+                manifest = landing.read_manifest(_manifest_key(slot, CHANGES, position), lake)
+                if manifest is None:
+                    changes = list(customer_log.read(url, slot, upto_lsn=upto, upto_messages=BATCH_MESSAGES))
+                    if not changes:
+                        ledger.mark_read(cur, slot, from_lsn, read_until)
+                        caught_up = True
+                    else:
+                        manifest = _land(lake, slot, CHANGES, position, changes[-1][COMMIT_LSN], changes)
+                        captured.changes += len(changes)
+                if not caught_up:
+                    reopened = ledger.record(
+                        cur, slot, CHANGES, from_lsn, manifest["to_lsn"], _segments(manifest), reopened_markers()
+                    )
+                    captured.reopened += len(reopened)
+                    to_lsn = manifest["to_lsn"]
+        if caught_up:
+            # nothing of ours committed before `upto`: move the slot there, or every later read would
+            # decode again all the WAL (the warehouse's own, on a shared server) written since
+            customer_log.advance(url, upto - 1, slot)
+            return captured
+        # only now, with the ledger committed, may the slot move past these changes
+        customer_log.advance(url, customer_log.parse_lsn(to_lsn), slot)
+        captured.runs += 1
+
+
+def _snapshot(url: str, lake: Lake, slot: str, captured: Captured) -> None:
+    """Create the slot and land its snapshot, once; an abandoned snapshot is dropped and taken again."""
+    with db.transaction() as cur:
+        # no write before the slot exists: creating it waits for every transaction holding an xid
+        lock(cur, slot)
+        if ledger.snapshot_done(cur, slot):
+            return
+        position = customer_log.position(url, slot)
+        if position is not None and _adopt(cur, lake, slot):
+            return
+        manifest = None
+        if position is not None:
+            manifest = landing.read_manifest(_manifest_key(slot, SNAPSHOT, position), lake)
+            if manifest is None:
+                log.warning("the initial snapshot of slot %s was not landed whole; taking it again", slot)
+                customer_log.drop(url, slot)
+        if manifest is None:
+            rows = list(customer_log.init(url, slot))
+            position = customer_log.position(url, slot)
+            if position is None:
+                raise StorepipeError(
+                    f"replication slot {slot} vanished while its snapshot was taken", "customer DB", "re-run"
+                )
+            manifest = _land(lake, slot, SNAPSHOT, position, position, rows)
+            captured.changes += len(rows)
+        ledger.record(
+            cur, slot, SNAPSHOT, manifest["from_lsn"], manifest["to_lsn"], _segments(manifest), reopened_markers()
+        )
+        captured.runs += 1
+
+
+def _adopt(cur, lake: Lake, slot: str) -> bool:
+    """Record the runs of this slot that the lake holds and the ledger lacks (a warehouse rebuilt from the
+    lake: the slot has moved past them, so the lake is their only copy); True if its snapshot is among them."""
+    keys = lake.list(f"{SOURCE}/_capture/{slot}/")
+    if keys and not any(key.rpartition("/")[2].startswith(SNAPSHOT) for key in keys):
+        # a new snapshot would double these changes, and the slot cannot be created inside this transaction
+        raise StorepipeError(
+            f"the lake holds {len(keys)} capture runs of slot {slot} but not its initial snapshot",
+            lake.locate(f"{SOURCE}/_capture/{slot}/"),
+            f"restore the snapshot's manifest, or start a new history with `{customer_log.RESET_COMMAND}`",
+        )
+    # the snapshot first, then the reads in log order
+    keys.sort(key=lambda key: (not key.rpartition("/")[2].startswith(SNAPSHOT), key.rpartition("from=")[2]))
+    adopted = False
+    for key in keys:
+        manifest = landing.read_manifest(key, lake)
+        segments = _segments(manifest)
+        ledger.record(
+            cur, slot, manifest["kind"], manifest["from_lsn"], manifest["to_lsn"], segments, reopened_markers()
+        )
+        adopted = adopted or manifest["kind"] == SNAPSHOT
+    if keys:
+        log.info(
+            "slot %s: recorded %d runs found in the lake (%s)",
+            slot,
+            len(keys),
+            "snapshot included" if adopted else "no snapshot",
+        )
+    return adopted
+
+
+def _land(lake: Lake, slot: str, kind: str, from_lsn: int, to_lsn: int, changes: list[tuple]) -> dict:
+    """Land a run's changes as one segment per window, then its manifest; returns the manifest."""
+    by_window: dict[dt.datetime, list[tuple]] = {}
+    for change in changes:
+        by_window.setdefault(_window_of(change), []).append(change)
+    minutes = window_minutes()
+    segments = []
+    for start in sorted(by_window):
+        window_changes = by_window[start]
+        first, last = window_changes[0][COMMIT_LSN], window_changes[-1][COMMIT_LSN]
+        name = f"snapshot={first:016X}" if kind == SNAPSHOT else f"segment={first:016X}-{last:016X}"
+        data_key = window_key(SOURCE, Window(start, minutes), f"{name}.csv")
+        rejects_key = window_key(SOURCE, Window(start, minutes), f"{name}.rejected.csv")
+        landed = landing.land_segment(SOURCE, data_key, rejects_key, _rows(window_changes), list(COLUMNS), lake)
+        segments.append(
+            {
+                "key": data_key,
+                "rejects_key": rejects_key,
+                "window_start": start.isoformat(),
+                "rows": landed.rows,
+                "checksum": landed.checksum,
+                "first_lsn": customer_log.lsn_text(first),
+                "last_lsn": customer_log.lsn_text(last),
+            }
+        )
+    manifest = {
+        "slot": slot,
+        "kind": kind,
+        "from_lsn": customer_log.lsn_text(from_lsn),
+        "to_lsn": customer_log.lsn_text(to_lsn),
+        "segments": segments,
+    }
+    landing.write_manifest(_manifest_key(slot, kind, from_lsn), manifest, lake)
+    log.info("%s of slot %s: %d changes landed in %d segments", kind, slot, len(changes), len(segments))
+    return manifest
+
+
+def _manifest_key(slot: str, kind: str, from_lsn: int) -> str:
+    return f"{SOURCE}/_capture/{slot}/{kind}-from={from_lsn:016X}.json"
+
+
+def _segments(manifest: dict) -> list[Segment]:
+    return [
+        Segment(
+            s["key"],
+            s["rejects_key"],
+            dt.datetime.fromisoformat(s["window_start"]),
+            s["rows"],
+            s["checksum"],
+            s["first_lsn"],
+            s["last_lsn"],
+        )
+        for s in manifest["segments"]
+    ]
+
+
+def _customer_values(change: tuple) -> tuple:
+    """The change's values in CUSTOMERS.columns order, whatever the table's column order."""
+    columns = change[RELATION].columns
+    values = change[VALUES]
+    return tuple(values[columns.index(name)] if name in columns else None for name in CUSTOMERS.columns)
+
+
+def _window_of(change: tuple) -> dt.datetime:
+    """The rule: a delete by its commit time, any other change by its row's datetime_updated."""
+    if change[OP] == DELETE:
+        return window_start_of(change[COMMITTED_AT])
+    return window_start_of(dt.datetime.fromisoformat(_customer_values(change)[_UPDATED]))
+
+
+def _rows(changes: Iterable[tuple]) -> Iterator[tuple | Rejected]:
+    """Lake rows of one window's changes (each odd customer followed by its flag), in log order."""
+    previous: dict[str, tuple] = {}
+    for change in changes:
+        values = _customer_values(change)
+        op = change[OP]
+        if UNCHANGED_TOAST in values:
+            # the log omits an unchanged TOASTed value: carry it from the customer's previous change here
+            before = previous.get(values[_ID])
+            values = tuple(
+                (before[i] if before else None) if value is UNCHANGED_TOAST else value for i, value in enumerate(values)
+            )
+        previous[values[_ID]] = values
+        # a snapshot row is the same whichever slot took it: no position or time of its own
+        lsn = "" if op == customer_log.SNAPSHOT else customer_log.lsn_text(change[COMMIT_LSN])
+        committed = change[COMMITTED_AT].isoformat(sep=" ") if change[COMMITTED_AT] else ""
+        yield (*values, op, lsn, committed)
+        if op != DELETE:
+            typed = list(values)
+            typed[_ID] = int(typed[_ID])
+            typed[_CREATED] = dt.datetime.fromisoformat(values[_CREATED])
+            typed[_UPDATED] = dt.datetime.fromisoformat(values[_UPDATED])
+            oddities = customer_db.oddities(tuple(typed))
+            if oddities:
+                yield customer_db.flag(tuple(typed), oddities)
