@@ -74,6 +74,21 @@ def keys(source: str, window: Window, segment: str | None = None) -> tuple[str, 
     )
 
 
+def segment_manifest_key(source: str, window: Window, segment: str) -> str:
+    """Beside a landed segment, what it holds: the warehouse can then be rebuilt from the lake alone."""
+    return window_key(source, window, f"segment-{segment}.manifest.json")
+
+
+def manifests(lake: Lake, source: str, window: Window) -> list[dict]:
+    """The manifests of the window's landed segments, oldest first."""
+    folder = window_key(source, window, "")
+    found = []
+    for key in lake.list(folder):
+        if key.endswith(".manifest.json"):
+            found.append(read_manifest(key, lake))
+    return sorted(found, key=lambda manifest: (manifest["landed_at"], manifest["segment"]))
+
+
 def land(
     window: Window,
     source: str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,9 +17,23 @@ from storepipe.window import Window, WindowParameter
 log = logging.getLogger(__name__)
 
 
+class InstantParameter(luigi.Parameter):
+    """An instant to the microsecond, naive UTC (`2026-12-01T10:07:01.123456`): a rebuild's start must not be
+    floored to the second, or markers written earlier in that second would count as rebuilt."""
+
+    def parse(self, x):
+        return dt.datetime.fromisoformat(x) if x else None
+
+    def serialize(self, x):
+        return "" if x is None else x.isoformat()
+
+    def normalize(self, x):
+        return self.parse(x) if isinstance(x, str) else x
+
+
 class WindowTask(luigi.Task):
     window = WindowParameter(description="Window start, e.g. 2024-01-01T10:00 (UTC; half-open, [window] minutes long).")
-    rebuild_after = luigi.DateSecondParameter(
+    rebuild_after = InstantParameter(
         default=None,
         description="Rebuild: count only markers written at or after this warehouse time (UTC), so every"
         " task of the window runs again; `storepipe backfill --force` sets it. Markers are replaced, never"

@@ -14,7 +14,7 @@ from storepipe.tasks import capture
 from storepipe.tasks.base import WindowTask
 from storepipe.warehouse import ledger, quarantine, segments
 from storepipe.warehouse.markers import EXTRACT, marker_name
-from storepipe.window import grace
+from storepipe.window import grace, utcnow
 
 log = logging.getLogger(__name__)
 QUERY_BLIND_SPOTS = (
@@ -97,22 +97,46 @@ class ExtractOrders(_Extract):
     source = ORDERS
 
     def run(self):
+        lake = Lake()
         with self.claim() as cur:
             if cur is None:
                 return
-            read = segments.recorded_objects(ORDERS.name, self.window.start, self.window.end, cur)
-            read = read.get(self.window.start, set())
-            new = [found for found in orders_bucket.list_objects(self.window) if (found.key, found.etag) not in read]
             landed_before = segments.of(cur, ORDERS.name, self.window)
-            if new or not landed_before:
-                name = segments.name_of([(found.key, found.etag) for found in new])
-                landed = self.land(orders_bucket.iter_orders(self.window, objects=new), name)
-                segment = segments.Segment(name, landed.key, landed.rejects_key, landed.rows, landed.checksum)
-                segments.record(cur, ORDERS.name, self.window, segment, new)
-                landed_before.append(segment)
+            if not landed_before:
+                # a warehouse rebuilt from the lake: take the segments the lake holds, reading no source
+                landed_before = [
+                    self._adopt(cur, manifest) for manifest in landing.manifests(lake, ORDERS.name, self.window)
+                ]
+            if not landed_before or self.rebuild_after is not None:
+                landed_before += self._land_new(cur, lake, first=not landed_before)
             rows = sum(segment.row_count for segment in landed_before)
-            checksum = segments.name_of([(s.data_key, s.checksum) for s in landed_before])
+            # one segment: its own checksum, as every source's one object has; several: one over them all
+            many = segments.name_of([(s.data_key, s.checksum) for s in landed_before])
+            checksum = landed_before[0].checksum if len(landed_before) == 1 else many
             self.output().touch(cur, rows, checksum, landed_before[0].data_key)
+
+    def _land_new(self, cur, lake: Lake, *, first: bool) -> list[segments.Segment]:
+        """Land the window's objects not read yet as one segment (all of them, the first time)."""
+        read = segments.recorded_objects(ORDERS.name, self.window.start, self.window.end, cur)
+        read = read.get(self.window.start, set())
+        listed = orders_bucket.list_objects(self.window)
+        new = [found for found in listed if (found.key, found.etag) not in read]
+        if not new and not first:
+            return []
+        name = segments.name_of([(found.key, found.etag) for found in new])
+        landed = self.land(orders_bucket.iter_orders(self.window, objects=new), name)
+        segment = segments.Segment(name, landed.key, landed.rejects_key, landed.rows, landed.checksum)
+        manifest = {**segment._asdict(), "objects": [list(found) for found in new], "landed_at": utcnow().isoformat()}
+        manifest_key = landing.segment_manifest_key(ORDERS.name, self.window, name)
+        if not lake.exists(manifest_key):  # else a run that crashed before its commit wrote it: the same objects
+            landing.write_manifest(manifest_key, manifest, lake)
+        segments.record(cur, ORDERS.name, self.window, segment, new)
+        return [segment]
+
+    def _adopt(self, cur, manifest: dict) -> segments.Segment:
+        segment = segments.Segment(*(manifest[field] for field in segments.Segment._fields))
+        segments.record(cur, ORDERS.name, self.window, segment, [tuple(found) for found in manifest["objects"]])
+        return segment
 
 
 class ExtractRiskScores(_Extract):

@@ -116,7 +116,9 @@ def test_a_window_with_its_lake_in_s3(pipeline, monkeypatch):
     assert run_windows(window).name == "SUCCESS"
     keys = {o["Key"] for o in pipeline.s3().list_objects_v2(Bucket=bucket)["Contents"]}
     folder = f"raw/orders/window_start={window.start:%Y-%m-%dT%H%M}/"
-    segments = [k for k in keys if k.startswith(folder + "segment-") and not k.endswith(".rejected.csv")]
+    segments = [
+        k for k in keys if k.startswith(folder + "segment-") and k.endswith(".csv") and not k.endswith(".rejected.csv")
+    ]
     assert len(segments) == 1, keys  # the window's first (and only) orders segment
     assert query(
         pipeline.warehouse_url, "select count(*) from analytics.fct_orders where window_start = %s", (window.start,)

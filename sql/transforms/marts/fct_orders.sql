@@ -28,7 +28,7 @@ window_orders as (
 ),
 
 -- other windows' facts this window touches: its changed customers' orders (by the customer
--- index), and its own orders that another window published too (by the unique order_id index);
+-- index), and its own orders that another window published too (by the unique order_id index):
 -- two joins, not one OR, so each can use its index rather than scan every window's facts
 repointed_orders as (
     select
