@@ -75,3 +75,21 @@ def test_windows_in_reverse_give_the_same_history_and_keys(pipeline, cur):
     assert reversed_history[0][0] == cur.fetchone()[0]
     cur.execute("select md5('9|' || extract(epoch from %s::timestamptz)::text)::uuid", (created.replace(tzinfo=UTC),))
     assert in_order[0][0] == cur.fetchone()[0], "built in a Tokyo session, keyed like in UTC"
+
+
+def test_a_flagged_first_version_never_collides_with_the_next(pipeline, cur):
+    """A version stamped updated before created (flagged, loaded as it is) starts at the earlier of the two,
+    so the next version, updated at that creation time, gets its own key and the history stays contiguous."""
+    first = pipeline.window(0)
+    created, updated = first.start + dt.timedelta(minutes=3), first.start + dt.timedelta(minutes=1)
+    _build(
+        cur,
+        first,
+        [(11, "Caio", "Lima", "SP", created, updated), (11, "Caio", "Souza", "SP", created, created)],
+    )
+    versions = _dim(cur, 11)
+    assert [(v[1], v[4], v[5], v[6]) for v in versions] == [
+        ("Lima", updated.replace(tzinfo=UTC), created.replace(tzinfo=UTC), False),
+        ("Souza", created.replace(tzinfo=UTC), dt.datetime(9999, 12, 31, tzinfo=UTC), True),
+    ]
+    assert len({v[0] for v in versions}) == 2

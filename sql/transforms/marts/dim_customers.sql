@@ -54,9 +54,11 @@ ordered as (
 history as (
     select
         ordered.*,
-        -- the first version captured stands from the customer's creation on
+        -- the first version captured stands from the customer's creation on, or from its own
+        -- change if that is earlier (a flagged row updated before created): never after the next
+        -- version's start, so versions stay contiguous and their keys distinct
         case
-            when ordered.version_number = 1 then coalesce(ordered.created_at, ordered.updated_at)
+            when ordered.version_number = 1 then least(ordered.created_at, ordered.updated_at)
             else ordered.updated_at
         end as valid_from,
         coalesce(ordered.next_changed_at, timestamptz '9999-12-31 00:00:00+00') as valid_to
