@@ -30,6 +30,18 @@ def parser() -> argparse.ArgumentParser:
     status.add_argument("--hours-back", type=int, help="the range: the last N hours")
     status.set_defaults(func=commands.status)
 
+    cdc = sub.add_parser("cdc", help="the customer change capture (replication slot and initial snapshot)")
+    cdc_sub = cdc.add_subparsers(dest="cdc_command", required=True)
+    cdc_init = cdc_sub.add_parser(
+        "init", help="check the source, create the slot and land its consistent snapshot, once (run by `up`)"
+    )
+    cdc_init.add_argument(
+        "--reset",
+        action="store_true",
+        help="after a lost slot or a TRUNCATE: drop the slot and start a new history from a new snapshot",
+    )
+    cdc.set_defaults(func=commands.cdc)
+
     backfill = sub.add_parser("backfill", help="run every incomplete window of a range, in small Luigi builds")
     span = backfill.add_mutually_exclusive_group(required=True)
     span.add_argument("--start", help="first window, e.g. 2024-01-01T10:00 (UTC)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from storepipe import config
@@ -26,6 +27,8 @@ def explain(err: Exception) -> StorepipeError | None:
 
 
 def up(args) -> int:
+    import os
+
     from storepipe.devstack import stack
 
     env = stack.up(config.home(), luigid=not args.no_luigid)
@@ -33,6 +36,18 @@ def up(args) -> int:
     for name, value in env.items():
         if not name.startswith("AWS_"):
             print(f"  {name}={value}")
+    os.environ.update(env)  # this process's settings are the stack it just started
+    return cdc(argparse.Namespace(cdc_command="init", reset=False))
+
+
+def cdc(args) -> int:
+    from storepipe.cli import render
+    from storepipe.tasks import capture
+
+    if config.customer_db().capture != "log":
+        print("customers are extracted by query ([customer_db] capture = query): no change capture to initialize")
+        return 0
+    print(render.initialized(capture.init(reset=args.reset)))
     return 0
 
 
@@ -53,10 +68,15 @@ def status(args) -> int:
 
         windows = backfill.resolve_range(args.start, args.end, args.hours_back, closed=False)
         print(render.status_table(window_status.status(windows)))
+        print(render.capture_line(window_status.capture_state()))
         return 0
     from storepipe.devstack import stack
+    from storepipe.ops import status as window_status
 
-    print(render.stack_status(stack.status(config.home())))
+    services = stack.status(config.home())
+    print(render.stack_status(services))
+    if all(state == "running" for name, state, _ in services if name == "postgres"):
+        print(render.capture_line(window_status.capture_state()))
     return 0
 
 

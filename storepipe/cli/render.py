@@ -143,6 +143,42 @@ def stack_status(services) -> str:
     return "\n".join(f"  {service:<10} {state:<8} {where}" for service, state, where in services)
 
 
+def capture_line(state) -> str:
+    """The change capture's row of `storepipe status`: its slot, the WAL it holds, how far it landed."""
+    if state.mode != "log":
+        return (
+            "  capture    query    customers by query ([customer_db] capture = query): superseded versions,"
+            " deletes and late commits are not seen"
+        )
+    if state.state == "not initialized":
+        return f"  capture    log      slot {state.slot} does not exist yet: run `storepipe cdc init`"
+    if state.state == "lost":
+        return f"  capture    lost     slot {state.slot} (max_slot_wal_keep_size): run `storepipe cdc init --reset`"
+    if state.state != "streaming":
+        return f"  capture    log      slot {state.slot}: {state.state}"
+    landed = f"{state.landed_until:%Y-%m-%d %H:%M:%S} UTC" if state.landed_until else "nothing yet"
+    return f"  capture    log      slot {state.slot}: lag {_bytes(state.lag_bytes)} of WAL held, landed up to {landed}"
+
+
+def _bytes(count: int | None) -> str:
+    if count is None:
+        return "?"
+    for unit in ("B", "kB", "MB", "GB"):
+        if count < 1024 or unit == "GB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count} B"
+
+
+def initialized(result) -> str:
+    """`storepipe cdc init`: what the capture's history starts from."""
+    where = f"slot {result.slot} at {result.position}, lag {_bytes(result.lag_bytes)}"
+    if result.snapshot_rows is None:
+        return f"change capture is initialized already ({where}); nothing to do"
+    start = "a new history" if result.reset else "the history"
+    return f"change capture: {start} starts with a snapshot of {result.snapshot_rows:,} customers ({where})"
+
+
 def backfill_outcome(span: str, outcome, held_back: int) -> list[tuple[str, bool]]:
     """A finished backfill's closing lines, each with whether it belongs on stderr."""
     done = outcome.progress

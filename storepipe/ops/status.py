@@ -6,10 +6,13 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from storepipe.tasks import completeness
+from storepipe import config
+from storepipe.errors import StorepipeError
+from storepipe.sources import customer_log
+from storepipe.tasks import capture, completeness
 from storepipe.tasks.run import RunWindow
 from storepipe.transform import publish
-from storepipe.warehouse import failures, markers, segments
+from storepipe.warehouse import db, failures, ledger, markers, segments
 from storepipe.warehouse.markers import LOAD, TRANSFORM, marker_name, step_of
 from storepipe.window import Window, closed_until
 
@@ -65,6 +68,39 @@ def status(windows: Sequence[Window], *, now: dt.datetime | None = None, root: t
             )
         )
     return Status(states, columns, len(tree_names))
+
+
+@dataclass(frozen=True)
+class CaptureState:
+    """The customer change capture as `storepipe status` shows it."""
+
+    mode: str  # [customer_db] capture: log or query
+    slot: str | None = None
+    state: str = ""  # streaming, not initialized, lost, or why it is unknown
+    lag_bytes: int | None = None  # WAL the slot holds on the source server
+    landed_until: dt.datetime | None = None  # the log is landed and recorded up to this time (UTC)
+
+
+def capture_state() -> CaptureState:
+    """The slot's state and lag and how far the log is landed; never fails (a source that is down is a state)."""
+    mode = config.customer_db().capture
+    if mode != "log":
+        return CaptureState(mode)
+    slot = capture.slot_name()
+    try:
+        found = customer_log.slot_state(config.customer_db().capture_url, slot)
+    except StorepipeError as err:
+        return CaptureState(mode, slot, f"unknown: {err.line()}")
+    if found is None:
+        return CaptureState(mode, slot, "not initialized")
+    if found["lost"]:
+        return CaptureState(mode, slot, "lost")
+    try:
+        with db.transaction() as cur:
+            landed = ledger.read_until(cur, slot)
+    except StorepipeError:
+        landed = None
+    return CaptureState(mode, slot, "streaming", found["lag_bytes"], landed)
 
 
 def _late_note(objects: list[tuple]) -> str | None:

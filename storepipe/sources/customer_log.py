@@ -321,6 +321,12 @@ def advance(url: str, commit_lsn: int, slot: str = SLOT) -> int:
     return parse_lsn(position)
 
 
+def slot_state(url: str, slot: str = SLOT) -> dict | None:
+    """{"lost", "confirmed_flush_lsn", "lag_bytes"} of the slot; None when there is no such slot."""
+    with closing(_connect(url)) as conn:
+        return _slot_state(conn, slot)
+
+
 def lag_bytes(url: str, slot: str = SLOT) -> int | None:
     """Bytes of WAL the slot holds on the server (None: no such slot, or its WAL is lost)."""
     with closing(_connect(url)) as conn:

@@ -11,6 +11,7 @@ starts at the slot's position in the ledger (and only advances) or in the lake (
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 import re
 from collections.abc import Iterable, Iterator
@@ -27,7 +28,7 @@ from storepipe.sources import customer_db, customer_log
 from storepipe.sources.customer_log import COMMIT_LSN, COMMITTED_AT, DELETE, OP, RELATION, UNCHANGED_TOAST, VALUES
 from storepipe.transform import models
 from storepipe.warehouse import db, ledger
-from storepipe.warehouse.ledger import CHANGES, SNAPSHOT, Segment
+from storepipe.warehouse.ledger import CHANGES, RESET, SNAPSHOT, Segment
 from storepipe.warehouse.markers import EXTRACT, LOAD, PUBLISH, TRANSFORM, marker_name
 from storepipe.window import Window, window_minutes, window_start_of
 
@@ -45,6 +46,17 @@ class Captured:
     runs: int = 0
     changes: int = 0
     reopened: int = 0
+
+
+@dataclass
+class Initialized:
+    """What `storepipe cdc init` found or did."""
+
+    slot: str
+    snapshot_rows: int | None  # None: the history was started before, nothing taken now
+    position: str
+    lag_bytes: int | None
+    reset: bool = False
 
 
 def slot_name(warehouse_url: str | None = None) -> str:
@@ -101,7 +113,7 @@ def run(url: str | None = None, lake: Lake | None = None, slot: str | None = Non
                         ledger.mark_read(cur, slot, from_lsn, read_until)
                         caught_up = True
                     else:
-                        manifest = _land(lake, slot, CHANGES, position, changes[-1][COMMIT_LSN], changes)
+                        manifest = _land(lake, slot, CHANGES, position, changes[-1][COMMIT_LSN], _by_window(changes))
                         captured.changes += len(changes)
                 if not caught_up:
                     reopened = ledger.record(
@@ -119,6 +131,59 @@ def run(url: str | None = None, lake: Lake | None = None, slot: str | None = Non
         captured.runs += 1
 
 
+def init(url: str | None = None, lake: Lake | None = None, slot: str | None = None, reset: bool = False) -> Initialized:
+    """Start the change history, once: check the server, create the slot, land its consistent snapshot.
+
+    Running it again is a no-op. `reset` starts a new history after a lost slot or a TRUNCATE: the
+    old runs stay (every change captured before stays in the history), the slot is dropped and a new
+    snapshot is taken, in which a version the log already gave counts once (dim_customers). What
+    changed in the gap between the two — superseded versions, deletes — the log can no longer tell.
+    """
+    url = url or config.customer_db().capture_url
+    lake = lake or Lake()
+    slot = slot or slot_name()
+    if reset:
+        _reset(url, lake, slot)
+    captured = Captured()
+    _snapshot(url, lake, slot, captured)
+    state = customer_log.slot_state(url, slot)
+    if state is None or state["lost"]:
+        # the history was started, and its slot is gone: what changed since then is not in any log
+        raise StorepipeError(
+            f"replication slot {slot} {'was lost' if state else 'does not exist any more'};"
+            " the changes since its last read cannot be captured",
+            "customer DB",
+            f"start a new history with `{customer_log.RESET_COMMAND}`",
+        )
+    position = customer_log.parse_lsn(state["confirmed_flush_lsn"])
+    return Initialized(
+        slot,
+        captured.changes if captured.runs else None,
+        customer_log.lsn_text(position),
+        state["lag_bytes"],
+        reset,
+    )
+
+
+def _reset(url: str, lake: Lake, slot: str) -> None:
+    """Retire the slot's history at the server's current WAL position: lake first, then the ledger, then
+    the slot, so a kill in between is finished by the next `init` (it takes the snapshot again)."""
+    upto, _ = customer_log.wal_position(url)
+    with db.transaction() as cur:
+        lock(cur, slot)
+        at = customer_log.lsn_text(upto)
+        manifest = {"slot": slot, "kind": RESET, "from_lsn": at, "to_lsn": None, "segments": []}
+        landing.write_manifest(_manifest_key(slot, RESET, upto), manifest, lake)
+        ledger.record(cur, slot, RESET, manifest["from_lsn"], None, [], [])
+    customer_log.drop(url, slot)
+    log.warning(
+        "slot %s: a new history starts at %s; changes between the last one landed and the new snapshot are"
+        " seen only as their result",
+        slot,
+        manifest["from_lsn"],
+    )
+
+
 def _snapshot(url: str, lake: Lake, slot: str, captured: Captured) -> None:
     """Create the slot and land its snapshot, once; an abandoned snapshot is dropped and taken again."""
     with db.transaction() as cur:
@@ -133,17 +198,19 @@ def _snapshot(url: str, lake: Lake, slot: str, captured: Captured) -> None:
         if position is not None:
             manifest = landing.read_manifest(_manifest_key(slot, SNAPSHOT, position), lake)
             if manifest is None:
-                log.warning("the initial snapshot of slot %s was not landed whole; taking it again", slot)
+                log.warning("the snapshot of slot %s is not whole, or a reset retired it; taking it again", slot)
                 customer_log.drop(url, slot)
         if manifest is None:
-            rows = list(customer_log.init(url, slot))
+            # rows come in window order (the SQL sorts by datetime_updated): one window's rows at a time
+            rows = customer_log.init(url, slot)
+            first = next(rows, None)
             position = customer_log.position(url, slot)
             if position is None:
                 raise StorepipeError(
                     f"replication slot {slot} vanished while its snapshot was taken", "customer DB", "re-run"
                 )
-            manifest = _land(lake, slot, SNAPSHOT, position, position, rows)
-            captured.changes += len(rows)
+            manifest = _land(lake, slot, SNAPSHOT, position, position, _grouped([first] if first else [], rows))
+            captured.changes += sum(segment["rows"] for segment in manifest["segments"])
         ledger.record(
             cur, slot, SNAPSHOT, manifest["from_lsn"], manifest["to_lsn"], _segments(manifest), reopened_markers()
         )
@@ -161,8 +228,9 @@ def _adopt(cur, lake: Lake, slot: str) -> bool:
             lake.locate(f"{SOURCE}/_capture/{slot}/"),
             f"restore the snapshot's manifest, or start a new history with `{customer_log.RESET_COMMAND}`",
         )
-    # the snapshot first, then the reads in log order
-    keys.sort(key=lambda key: (not key.rpartition("/")[2].startswith(SNAPSHOT), key.rpartition("from=")[2]))
+    # in log order; at one position a reset before the snapshot it calls for, the snapshot before the reads
+    rank = {RESET: 0, SNAPSHOT: 1}
+    keys.sort(key=lambda key: (key.rpartition("from=")[2], rank.get(key.rpartition("/")[2].partition("-")[0], 2)))
     adopted = False
     for key in keys:
         manifest = landing.read_manifest(key, lake)
@@ -170,7 +238,8 @@ def _adopt(cur, lake: Lake, slot: str) -> bool:
         ledger.record(
             cur, slot, manifest["kind"], manifest["from_lsn"], manifest["to_lsn"], segments, reopened_markers()
         )
-        adopted = adopted or manifest["kind"] == SNAPSHOT
+        # a snapshot counts only if no reset came after it
+        adopted = (adopted or manifest["kind"] == SNAPSHOT) and manifest["kind"] != RESET
     if keys:
         log.info(
             "slot %s: recorded %d runs found in the lake (%s)",
@@ -181,20 +250,38 @@ def _adopt(cur, lake: Lake, slot: str) -> bool:
     return adopted
 
 
-def _land(lake: Lake, slot: str, kind: str, from_lsn: int, to_lsn: int, changes: list[tuple]) -> dict:
-    """Land a run's changes as one segment per window, then its manifest; returns the manifest."""
+def _by_window(changes: list[tuple]) -> Iterator[tuple[dt.datetime, Iterable[tuple]]]:
+    """A bounded read's changes grouped by window, windows in time order, changes in log order."""
     by_window: dict[dt.datetime, list[tuple]] = {}
     for change in changes:
         by_window.setdefault(_window_of(change), []).append(change)
+    for start in sorted(by_window):
+        yield start, by_window[start]
+
+
+def _grouped(head: Iterable[tuple], rest: Iterator[tuple]) -> Iterator[tuple[dt.datetime, Iterable[tuple]]]:
+    """Snapshot rows, already in window order, as consecutive groups: nothing but the current row is held."""
+    yield from itertools.groupby(itertools.chain(head, rest), key=_window_of)
+
+
+def _land(
+    lake: Lake, slot: str, kind: str, from_lsn: int, to_lsn: int, groups: Iterable[tuple[dt.datetime, Iterable[tuple]]]
+) -> dict:
+    """Land a run's changes as one segment per window, then its manifest; returns the manifest."""
     minutes = window_minutes()
     segments = []
-    for start in sorted(by_window):
-        window_changes = by_window[start]
-        first, last = window_changes[0][COMMIT_LSN], window_changes[-1][COMMIT_LSN]
+    changes = 0
+    for start, window_changes in groups:
+        if kind == SNAPSHOT:  # a snapshot's rows share one position: the slot's consistent point
+            first = last = from_lsn
+        else:
+            window_changes = list(window_changes)
+            first, last = window_changes[0][COMMIT_LSN], window_changes[-1][COMMIT_LSN]
         name = f"snapshot={first:016X}" if kind == SNAPSHOT else f"segment={first:016X}-{last:016X}"
         data_key = window_key(SOURCE, Window(start, minutes), f"{name}.csv")
         rejects_key = window_key(SOURCE, Window(start, minutes), f"{name}.rejected.csv")
         landed = landing.land_segment(SOURCE, data_key, rejects_key, _rows(window_changes), list(COLUMNS), lake)
+        changes += landed.rows
         segments.append(
             {
                 "key": data_key,
@@ -214,7 +301,7 @@ def _land(lake: Lake, slot: str, kind: str, from_lsn: int, to_lsn: int, changes:
         "segments": segments,
     }
     landing.write_manifest(_manifest_key(slot, kind, from_lsn), manifest, lake)
-    log.info("%s of slot %s: %d changes landed in %d segments", kind, slot, len(changes), len(segments))
+    log.info("%s of slot %s: %d rows landed in %d segments", kind, slot, changes, len(segments))
     return manifest
 
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from storepipe import sqlfiles
 from storepipe.window import Window
 
-SNAPSHOT, CHANGES, READ = "snapshot", "changes", "read"  # kinds of capture run; READ: read to the end
+# kinds of capture run; READ: read to the end; RESET: a new history starts here (`storepipe cdc init --reset`)
+SNAPSHOT, CHANGES, READ, RESET = "snapshot", "changes", "read", "reset"
 
 
 @dataclass(frozen=True)

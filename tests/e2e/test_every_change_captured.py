@@ -84,7 +84,7 @@ def use_warehouse(pipeline, url: str) -> None:
 def test_every_version_of_a_window_reaches_the_history_when_it_runs_late(pipeline, monkeypatch):
     window = pipeline.window(0)
     first, second = ids_for(window, 2)
-    capture.run()  # the slot and its snapshot exist before the changes (set-up)
+    capture.init()  # the slot and its snapshot exist before the changes (`storepipe cdc init` at set-up)
     at = window.start
     insert(pipeline, first, "Silva", at + dt.timedelta(minutes=1))
     update(pipeline, first, "Souza", at + dt.timedelta(minutes=2))
@@ -131,7 +131,7 @@ def test_every_version_of_a_window_reaches_the_history_when_it_runs_late(pipelin
 def test_a_change_committed_after_its_window_ran_reopens_it_and_reaches_the_history(pipeline):
     window, later, next_run = pipeline.window(0), pipeline.window(1), pipeline.window(2)
     (customer,) = ids_for(window, 1)
-    capture.run()
+    capture.init()
     insert(pipeline, customer, "Silva", window.start + dt.timedelta(minutes=1))
     pipeline.generate(later, customers=3, orders=10)
     assert run_windows(window, later) == luigi.LuigiStatusCode.SUCCESS
@@ -153,9 +153,9 @@ def test_a_change_committed_after_its_window_ran_reopens_it_and_reaches_the_hist
 def test_windows_run_in_reverse_give_the_same_marts_as_in_order(pipeline):
     windows = [pipeline.window(i) for i in range(3)]
     in_order = pipeline.warehouse_url
-    capture.run()
+    capture.init()
     reversed_order = pipeline.new_warehouse(keep_slot=True)
-    capture.run()
+    capture.init()
     customers = ids_for(windows[0], 2)
     for i, window in enumerate(windows):
         pipeline.generate(window, customers=5, orders=20)
@@ -198,7 +198,7 @@ class Crash(Exception):
 def test_a_capture_that_dies_before_its_manifest_or_its_advance_lands_each_change_once(pipeline, monkeypatch):
     window = pipeline.window(0)
     customers = ids_for(window, 3)
-    capture.run()
+    capture.init()
 
     def landed() -> list[tuple]:
         return query(

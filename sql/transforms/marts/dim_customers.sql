@@ -14,10 +14,20 @@ touched as (
 ),
 
 versions as (
-    -- a version landed twice (query capture re-reading a row in another window) counts once
+    -- a version landed twice counts once: query capture re-reading a row in another window, or a
+    -- snapshot row repeating a version the log gave (a reset's new snapshot), where the log's copy wins
     select distinct on (stg_customers.customer_id, stg_customers.updated_at, stg_customers.commit_lsn) stg_customers.*
     from staging.stg_customers
     inner join touched on stg_customers.customer_id = touched.customer_id
+    where
+        stg_customers.op != 'snapshot'
+        or not exists (
+            select 1 from staging.stg_customers as logged
+            where
+                logged.customer_id = stg_customers.customer_id
+                and logged.updated_at = stg_customers.updated_at
+                and logged.op in ('insert', 'update')
+        )
     order by
         stg_customers.customer_id asc,
         stg_customers.updated_at asc,
