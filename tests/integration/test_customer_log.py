@@ -283,7 +283,7 @@ def test_a_lost_slot_gives_one_line_with_the_recovery_command(own_server):
     url = stack._pg_url(socket_dir, "postgres", None, "postgres")
     execute(
         url,
-        "create table customers (customer_id integer primary key, note text)",
+        "create table customers (customer_id integer primary key, note text, datetime_updated timestamp)",
         "create publication storepipe_customers for table customers",
         # the smallest bound: a slot keeps no WAL segment beyond the current one
         "alter system set max_slot_wal_keep_size = '1MB'",
