@@ -10,6 +10,8 @@ before the changes, as `storepipe cdc init` would at set-up.
 import datetime as dt
 import uuid
 
+import hypothesis
+import hypothesis.strategies as st
 import luigi
 import pytest
 
@@ -19,6 +21,7 @@ from storepipe.tasks import capture
 from storepipe.tasks import extract as extract_module
 from storepipe.warehouse import db
 from storepipe.window import Window, utcnow, window_minutes, window_start_of
+from tests.conftest import drop_slot
 from tests.helpers import query, run_windows, table_hashes
 
 MARTS = ("analytics.dim_customers", "analytics.fct_orders")
@@ -239,3 +242,83 @@ def test_a_capture_that_dies_before_its_manifest_or_its_advance_lands_each_chang
         (window.start,),
     )
     assert loaded == [(customer, 1) for customer in customers], "every change once"
+
+
+_examples = iter(range(1, 1000))
+
+
+@hypothesis.settings(
+    max_examples=3,
+    deadline=None,
+    suppress_health_check=list(hypothesis.HealthCheck),
+    phases=(hypothesis.Phase.explicit, hypothesis.Phase.reuse, hypothesis.Phase.generate),  # each example ~20 s
+)
+@hypothesis.given(data=st.data())
+def test_source_changes_and_window_runs_interleaved_give_the_marts_of_running_after_them(pipeline, monkeypatch, data):
+    """Changes committed between window runs (late commits, windows run before their changes, deletes
+    after a run) give the same marts as running every window once all changes are in the log."""
+    windows = [pipeline.window(i) for i in range(3)]
+    span = int((windows[-1].end - windows[0].start).total_seconds())
+    # each example its own customers: tests share the source DB
+    customers = [c + 10 * next(_examples) for c in ids_for(windows[0], 3)]
+    lives = []
+    for customer in customers:
+        stamps = data.draw(st.lists(st.integers(0, span - 1), min_size=1, max_size=3, unique=True), label="stamps")
+        steps = [("insert" if k == 0 else "update", customer, s) for k, s in enumerate(sorted(stamps))]
+        if data.draw(st.booleans(), label="deleted"):
+            steps.append(("delete", customer, None))
+        lives.append(steps)
+    events = []
+    while any(lives):  # the customers' changes interleaved, each customer's in its own order
+        life = data.draw(st.sampled_from([life for life in lives if life]), label="next change")
+        events.append(life.pop(0))
+    runs = data.draw(
+        st.lists(st.tuples(st.integers(0, len(events)), st.sampled_from(range(len(windows)))), max_size=4),
+        label="runs between changes",
+    )
+    for customer in customers:
+        for window in windows:
+            put_order(pipeline, customer, window.start + dt.timedelta(seconds=150))
+    # deletes belong to the window of their commit (now): let those windows count as closed
+    no_grace = lambda: -dt.timedelta(minutes=2 * window_minutes())  # noqa: E731
+    monkeypatch.setattr(window_module, "grace", no_grace)
+    monkeypatch.setattr(extract_module, "grace", no_grace)
+
+    # two warehouses, each with its slot from before the changes: one runs windows between them
+    after_all = pipeline.new_warehouse()
+    capture.init()
+    interleaved = pipeline.new_warehouse(keep_slot=True)
+    capture.init()
+    began = utcnow()
+    for i in range(len(events) + 1):
+        for position, w in runs:
+            if position == i:
+                assert run_windows(windows[w]) == luigi.LuigiStatusCode.SUCCESS
+        if i == len(events):
+            break
+        op, customer, second = events[i]
+        if op == "delete":
+            delete(pipeline, customer)
+        else:
+            at = windows[0].start + dt.timedelta(seconds=second)
+            (insert if op == "insert" else update)(pipeline, customer, f"{op}-{second}", at)
+    now_windows = [
+        Window(start, window_minutes())
+        for start in {window_start_of(began), window_start_of(utcnow())}
+        if start >= windows[-1].end
+    ]
+
+    results = {}
+    for url in (interleaved, after_all):
+        use_warehouse(pipeline, url)
+        capture.run()  # everything in the log landed first, so no window is re-opened after its run
+        assert run_windows(*windows, *now_windows) == luigi.LuigiStatusCode.SUCCESS
+        results[url] = marts(url)
+        assert not backfill.plan([*windows, *now_windows]).todo
+    assert results[interleaved] == results[after_all]
+    for customer, life in zip(customers, [[e for e in events if e[1] == c] for c in customers], strict=True):
+        versions = history(pipeline, customer)
+        assert [row[0] for row in versions] == [f"{op}-{s}" for op, _, s in life if op != "delete"]
+        assert any(row[3] for row in versions) == (life[-1][0] != "delete")
+    for database in pipeline.databases[-2:]:
+        drop_slot(pipeline.env, database)
