@@ -156,8 +156,8 @@ def capture_line(state) -> str:
         return f"  capture    lost     slot {state.slot} (max_slot_wal_keep_size): run `storepipe cdc init --reset`"
     if state.state != "streaming":
         return f"  capture    log      slot {state.slot}: {state.state}"
-    landed = f"{state.landed_until:%Y-%m-%d %H:%M:%S} UTC" if state.landed_until else "nothing yet"
-    return f"  capture    log      slot {state.slot}: lag {_bytes(state.lag_bytes)} of WAL held, landed up to {landed}"
+    landed = f"landed up to {state.landed_until:%Y-%m-%d %H:%M:%S} UTC" if state.landed_until else "no read yet"
+    return f"  capture    log      slot {state.slot}: lag {_bytes(state.lag_bytes)} of WAL held, {landed}"
 
 
 def _bytes(count: int | None) -> str:
