@@ -87,7 +87,10 @@ def decode(messages: Iterable[bytes], relations: dict[int, Relation] | None = No
     """Change tuples from pgoutput protocol 1 messages, in log order.
 
     `relations` (relid -> Relation) carries Relation messages between calls; a peek re-sends them
-    at its start and after every ALTER TABLE, so a fresh dict per peek is enough. Begin, Commit,
+    at its start and after every ALTER TABLE, so a fresh dict per peek is enough. An update's old
+    values are its old key ('K') or, under REPLICA IDENTITY FULL, its old row ('O') when the new row
+    has an unchanged TOASTed value (the only use of it; decoding it always would cost a third more
+    per update); otherwise None. Begin, Commit,
     Relation, Origin and Type messages update state and yield nothing; a TRUNCATE yields one change
     per table with op "truncate" and empty values.
     """
@@ -107,10 +110,15 @@ def decode(messages: Iterable[bytes], relations: dict[int, Relation] | None = No
         elif kind == 85:  # 'U' update: relid, optional 'K'/'O' old tuple, 'N' new tuple
             relid = u32(data, 1)[0]
             old = None
-            pos = 5
-            if data[pos] != 78:
+            pos = old_at = 5
+            if data[pos] == 75:  # 'K': the old key, when the update changed it
                 old, pos = _tuple(data, pos + 3, u16(data, pos + 1)[0], u32, unchanged)
+            elif data[pos] == 79:  # 'O': the old row (REPLICA IDENTITY FULL), decoded below if needed
+                pos = _skip_tuple(data, pos + 3, u16(data, pos + 1)[0], u32)
             values, _ = _tuple(data, pos + 3, u16(data, pos + 1)[0], u32, unchanged)
+            if data[old_at] == 79 and unchanged in values:
+                # the old row is what an unchanged TOASTed value is; every other update needs no old image
+                old, _ = _tuple(data, old_at + 3, u16(data, old_at + 1)[0], u32, unchanged)
             yield (UPDATE, commit_lsn, committed_at, xid, relations[relid], values, old)
         elif kind == 66:  # 'B' begin
             commit_lsn, timestamp, xid = begin(data, 1)
@@ -161,6 +169,16 @@ def _tuple(data, pos: int, ncols: int, u32, unchanged) -> tuple[tuple, int]:
                 "read without the binary option",
             )
     return tuple(values), pos
+
+
+def _skip_tuple(data, pos: int, ncols: int, u32) -> int:
+    """The position after a TupleData, without decoding its values."""
+    for _ in range(ncols):
+        if data[pos] == 116 or data[pos] == 98:  # 't' text, 'b' binary: a length, then the bytes
+            pos += 5 + u32(data, pos + 1)[0]
+        else:
+            pos += 1
+    return pos
 
 
 def _relation(data) -> Relation:

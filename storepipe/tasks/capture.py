@@ -25,7 +25,16 @@ from storepipe.lake import landing
 from storepipe.lake.objects import Lake, window_key
 from storepipe.rows import CUSTOMERS, Rejected
 from storepipe.sources import customer_db, customer_log
-from storepipe.sources.customer_log import COMMIT_LSN, COMMITTED_AT, DELETE, OP, RELATION, UNCHANGED_TOAST, VALUES
+from storepipe.sources.customer_log import (
+    COMMIT_LSN,
+    COMMITTED_AT,
+    DELETE,
+    OLD_VALUES,
+    OP,
+    RELATION,
+    UNCHANGED_TOAST,
+    VALUES,
+)
 from storepipe.transform import models
 from storepipe.warehouse import db, ledger
 from storepipe.warehouse.ledger import CHANGES, RESET, SNAPSHOT, Segment
@@ -324,10 +333,10 @@ def _segments(manifest: dict) -> list[Segment]:
     ]
 
 
-def _customer_values(change: tuple) -> tuple:
-    """The change's values in CUSTOMERS.columns order, whatever the table's column order."""
+def _customer_values(change: tuple, field: int = VALUES) -> tuple:
+    """The change's values (or its old image's) in CUSTOMERS.columns order, whatever the table's column order."""
     columns = change[RELATION].columns
-    values = change[VALUES]
+    values = change[field]
     return tuple(values[columns.index(name)] if name in columns else None for name in CUSTOMERS.columns)
 
 
@@ -344,9 +353,13 @@ def _rows(changes: Iterable[tuple]) -> Iterator[tuple | Rejected]:
     for change in changes:
         values = _customer_values(change)
         op = change[OP]
-        if UNCHANGED_TOAST in values:
-            # the log omits an unchanged TOASTed value: carry it from the customer's previous change here
-            before = previous.get(values[_ID])
+        if op == DELETE:
+            # a delete is the key only, whatever the replica identity sends of the old row
+            values = tuple(value if i == _ID else None for i, value in enumerate(values))
+        elif UNCHANGED_TOAST in values:
+            # the log omits an unchanged TOASTed value: the update's old image has it (the source's
+            # customers are REPLICA IDENTITY FULL); without one, the customer's previous change here
+            before = _customer_values(change, OLD_VALUES) if change[OLD_VALUES] else previous.get(values[_ID])
             values = tuple(
                 (before[i] if before else None) if value is UNCHANGED_TOAST else value for i, value in enumerate(values)
             )

@@ -8,6 +8,7 @@ before the changes, as `storepipe cdc init` would at set-up.
 """
 
 import datetime as dt
+import secrets
 import uuid
 
 import hypothesis
@@ -322,3 +323,24 @@ def test_source_changes_and_window_runs_interleaved_give_the_marts_of_running_af
         assert any(row[3] for row in versions) == (life[-1][0] != "delete")
     for database in pipeline.databases[-2:]:
         drop_slot(pipeline.env, database)
+
+
+def test_a_toasted_value_an_update_left_unchanged_is_known_though_its_insert_was_captured_before(pipeline):
+    window = pipeline.window(0)
+    (customer,) = ids_for(window, 1)
+    capture.init()
+    long_name = secrets.token_hex(3000)  # incompressible: stored out of line, sent as "unchanged" by the log
+    insert(pipeline, customer, long_name, window.start + dt.timedelta(minutes=1))
+    capture.run()  # the insert lands in its own capture run, before the update is committed
+    source(
+        pipeline,
+        "update customers set state_code = 'RJ', datetime_updated = %s where customer_id = %s",
+        (window.start + dt.timedelta(minutes=2), customer),
+    )
+    assert run_windows(window) == luigi.LuigiStatusCode.SUCCESS
+    versions = query(
+        pipeline.warehouse_url,
+        "select last_name, state_code from analytics.dim_customers where customer_id = %s order by valid_from",
+        (customer,),
+    )
+    assert versions == [(long_name, "SP"), (long_name, "RJ")]

@@ -47,3 +47,13 @@ def test_an_unchanged_toast_value_is_carried_from_the_customers_previous_change(
     rows = [row for row in capture._rows([first, second]) if not isinstance(row, Rejected)]
     assert rows[1][2] == "x" * 3000 and rows[1][3] == "RJ"
     assert rows[1][6:] == ("update", "0/C8", "2024-01-01 10:02:00")
+
+
+def test_an_unchanged_toast_value_comes_from_the_updates_old_row_and_a_delete_keeps_only_its_key():
+    at = dt.datetime(2024, 1, 1, 10, 2)
+    old = ("1", "Ana", "x" * 3000, "SP", CREATED, "2024-01-01 10:01:00")
+    update = (*change(UPDATE, ("1", "Ana", UNCHANGED_TOAST, "RJ", CREATED, "2024-01-01 10:02:00"), at)[:6], old)
+    deleted = (*change(DELETE, old, at, lsn=300)[:6], None)  # REPLICA IDENTITY FULL: the old row
+    rows = [row for row in capture._rows([update, deleted]) if not isinstance(row, Rejected)]
+    assert rows[0][2] == "x" * 3000 and rows[0][3] == "RJ", "no previous change in the run: the old row has it"
+    assert rows[1][:6] == ("1", None, None, None, None, None) and rows[1][6] == "delete"

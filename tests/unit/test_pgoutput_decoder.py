@@ -45,8 +45,8 @@ def insert(values, relid=RELID):
     return b"I" + struct.pack(">I", relid) + b"N" + tuple_data(values)
 
 
-def update(values, old=None, relid=RELID):
-    old_part = b"" if old is None else b"K" + tuple_data(old)
+def update(values, old=None, relid=RELID, image=b"K"):
+    old_part = b"" if old is None else image + tuple_data(old)
     return b"U" + struct.pack(">I", relid) + old_part + b"N" + tuple_data(values)
 
 
@@ -93,6 +93,24 @@ def test_an_update_of_the_key_carries_the_old_key():
     (change,) = decode([begin(1, 2), relation(COLUMNS), update(["8", "a", "b"], old=["7", None, None]), commit(1)])
     assert change[customer_log.OLD_VALUES] == ("7", None, None)
     assert change[customer_log.VALUES] == ("8", "a", "b")
+
+
+def test_an_old_row_is_decoded_only_for_an_update_with_an_unchanged_toasted_value():
+    full = ["1", "a", "x" * 3000]
+    changes = list(
+        decode(
+            [
+                begin(1, 2),
+                relation(COLUMNS),
+                update(["1", "b", UNCHANGED_TOAST], old=full, image=b"O"),
+                update(["1", "c", "y"], old=["1", "b", "x" * 3000], image=b"O"),
+                commit(1),
+            ]
+        )
+    )
+    assert changes[0][customer_log.OLD_VALUES] == tuple(full)
+    assert changes[0][customer_log.VALUES] == ("1", "b", UNCHANGED_TOAST)
+    assert changes[1][customer_log.OLD_VALUES] is None and changes[1][customer_log.VALUES] == ("1", "c", "y")
 
 
 def test_a_relation_resent_after_alter_table_gives_the_new_columns():
