@@ -88,6 +88,17 @@ class Settings:
             capture_sizes = "100000,1000000"
         if report.BASELINE not in cases:
             cases.insert(0, report.BASELINE)  # every ratio needs it
+        from benchmarks.capture import PER_TRANSACTION
+
+        if capture_sizes.strip() not in ("", "0") and any(
+            size % PER_TRANSACTION for size in ints("BENCH_CAPTURE_SIZES", capture_sizes)
+        ):
+            # checked before the stack starts, not after every other case has run
+            raise StorepipeError(
+                f"BENCH_CAPTURE_SIZES={capture_sizes!r}: the changes come {PER_TRANSACTION} to a transaction",
+                "BENCH_CAPTURE_SIZES",
+                f"use multiples of {PER_TRANSACTION}",
+            )
         return cls(
             sizes=sorted(ints("BENCH_SIZES", "100000,1000000,5000000")),
             repeats=ints("BENCH_REPEATS", "3")[0],

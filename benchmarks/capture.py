@@ -34,6 +34,7 @@ import psycopg2
 from benchmarks import db, report
 from benchmarks.bench import case_failed, watch
 from storepipe.devstack import stack
+from storepipe.errors import StorepipeError
 from storepipe.lake.objects import Lake
 from storepipe.sources import customer_log
 from storepipe.tasks import capture
@@ -47,6 +48,12 @@ FIRST_ID = 1_000_001  # the benchmark's customers: ids no other case writes or r
 
 def measure(env: dict[str, str], work: Path, changes: int, label: str, per_transaction: int = PER_TRANSACTION) -> dict:
     """One run against env's source DB and (migrated) warehouse; `label` names its slots and lake."""
+    if changes % per_transaction:
+        raise StorepipeError(
+            f"{changes} changes are not whole transactions of {per_transaction}",
+            "BENCH_CAPTURE_SIZES or CAPTURE_CHANGES",
+            f"use multiples of {per_transaction}",
+        )
     admin, url = env["SOURCE_DB_ADMIN_URL"], env["SOURCE_DB_CAPTURE_URL"]
     server_slot, slot = f"bench_server_{label}", f"bench_capture_{label}"
     folder = work / f"capture-{label}"
@@ -77,9 +84,11 @@ def measure(env: dict[str, str], work: Path, changes: int, label: str, per_trans
         child = json.loads(result_path.read_text())
         landed = landed_changes(lake, slot)
         if child["changes"] != changes or landed != changes:
-            raise RuntimeError(
-                f"{changes} changes written, the capture counted {child['changes']} and landed {landed}"
-                f" (slot {slot}, {folder / 'log'})"
+            # a capture that loses or doubles changes has no throughput worth reporting
+            raise StorepipeError(
+                f"{changes:,} changes written, the capture counted {child['changes']:,} and landed {landed:,}",
+                f"slot {slot}",
+                "the capture is wrong: reproduce it with `python -m benchmarks.capture`",
             )
     finally:
         customer_log.drop(admin, server_slot)
@@ -109,8 +118,10 @@ def landed_changes(lake: Lake, slot: str) -> int:
             with lake.open_verified(segment["key"], segment["checksum"]) as f:
                 found = sum(1 for _ in csv.reader(io.TextIOWrapper(f, encoding="utf-8", newline=""))) - 1
             if found != segment["rows"]:
-                raise RuntimeError(
-                    f"{lake.locate(segment['key'])} holds {found} rows, its manifest says {segment['rows']}"
+                raise StorepipeError(
+                    f"a segment holds {found} rows, its manifest says {segment['rows']}",
+                    lake.locate(segment["key"]),
+                    "the capture is wrong: reproduce it with `python -m benchmarks.capture`",
                 )
             rows += found
     return rows
@@ -151,6 +162,15 @@ def main() -> int:
         logging.getLogger("storepipe").setLevel(logging.WARNING)
         child(sys.argv[2], Path(sys.argv[3]))
         return 0
+    try:
+        return standalone()
+    except StorepipeError as err:
+        print(f"storepipe: {err.line()}", file=sys.stderr)
+        return 2
+
+
+def standalone() -> int:
+    """One size against a stack of its own in a temporary home; logs each run and the medians."""
     changes = int(os.environ.get("CAPTURE_CHANGES") or 100_000)
     per_transaction = int(os.environ.get("CAPTURE_PER_TRANSACTION") or PER_TRANSACTION)
     repeats = int(os.environ.get("CAPTURE_REPEATS") or 3)

@@ -189,3 +189,5 @@ def test_capture_sizes_default_to_100k_and_1m_and_empty_or_0_turns_the_case_off(
     assert Settings.from_env({"BENCH_CAPTURE_SIZES": "0"}).capture_sizes == []
     with pytest.raises(StorepipeError, match="BENCH_CAPTURE_SIZES"):
         Settings.from_env({"BENCH_CAPTURE_SIZES": "lots"})
+    with pytest.raises(StorepipeError, match="multiples of 100"):
+        Settings.from_env({"BENCH_CAPTURE_SIZES": "100050"})
