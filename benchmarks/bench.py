@@ -83,19 +83,17 @@ class Settings:
         unknown = sorted(set(cases) - set(report.CASES))
         if unknown:
             raise StorepipeError(f"unknown benchmark cases {unknown}", "BENCH_CASES", f"use {','.join(report.CASES)}")
-        capture_sizes = env.get("BENCH_CAPTURE_SIZES")
-        if capture_sizes is None:
-            capture_sizes = "100000,1000000"
         if report.BASELINE not in cases:
             cases.insert(0, report.BASELINE)  # every ratio needs it
+        # unset: the default sizes; set and empty (or 0): no capture case
+        capture_text = env.get("BENCH_CAPTURE_SIZES", "100000,1000000")
+        capture_sizes = [] if capture_text.strip() in ("", "0") else sorted(ints("BENCH_CAPTURE_SIZES", capture_text))
         from benchmarks.capture import PER_TRANSACTION
 
-        if capture_sizes.strip() not in ("", "0") and any(
-            size % PER_TRANSACTION for size in ints("BENCH_CAPTURE_SIZES", capture_sizes)
-        ):
+        if any(size % PER_TRANSACTION for size in capture_sizes):
             # checked before the stack starts, not after every other case has run
             raise StorepipeError(
-                f"BENCH_CAPTURE_SIZES={capture_sizes!r}: the changes come {PER_TRANSACTION} to a transaction",
+                f"BENCH_CAPTURE_SIZES={capture_text!r}: the changes come {PER_TRANSACTION} to a transaction",
                 "BENCH_CAPTURE_SIZES",
                 f"use multiples of {PER_TRANSACTION}",
             )
@@ -110,10 +108,7 @@ class Settings:
             backfill_orders=ints("BENCH_BACKFILL_ORDERS", "10000")[0],
             noop_repeats=ints("BENCH_NOOP_REPEATS", "5")[0],
             out=ROOT / (env.get("BENCH_OUT") or "benchmarks/results"),
-            # set and empty (or 0) turns the case off; unset is the default sizes
-            capture_sizes=[]
-            if capture_sizes.strip() in ("", "0")
-            else sorted(ints("BENCH_CAPTURE_SIZES", capture_sizes)),
+            capture_sizes=capture_sizes,
             capture_repeats=ints("BENCH_CAPTURE_REPEATS", "2")[0],
         )
 
