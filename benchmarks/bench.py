@@ -7,7 +7,8 @@ benchmarks/results/results.md and throughput.png, then stops the stack and remov
 Knobs (environment): BENCH_SIZES=100000,1000000,5000000  BENCH_REPEATS=3
 BENCH_CASES=raw_copy,load_orders,whole_window,original_way,dlt  BENCH_ORIGINAL_MAX=1000000
 BENCH_DLT_MAX=1000000  BENCH_OVERHEAD=1  BENCH_BACKFILL_WINDOWS=96  BENCH_BACKFILL_ORDERS=10000
-BENCH_NOOP_REPEATS=5  BENCH_OUT=bench
+BENCH_NOOP_REPEATS=5  BENCH_CAPTURE_SIZES=100000,1000000 (changes; empty or 0: no capture case)
+BENCH_CAPTURE_REPEATS=2  BENCH_OUT=bench
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ class Settings:
     backfill_orders: int
     noop_repeats: int
     out: Path
+    capture_sizes: list[int] = field(default_factory=list)
+    capture_repeats: int = 2
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> Settings:
@@ -82,6 +85,18 @@ class Settings:
             raise StorepipeError(f"unknown benchmark cases {unknown}", "BENCH_CASES", f"use {','.join(report.CASES)}")
         if report.BASELINE not in cases:
             cases.insert(0, report.BASELINE)  # every ratio needs it
+        # unset: the default sizes; set and empty (or 0): no capture case
+        capture_text = env.get("BENCH_CAPTURE_SIZES", "100000,1000000")
+        capture_sizes = [] if capture_text.strip() in ("", "0") else sorted(ints("BENCH_CAPTURE_SIZES", capture_text))
+        from benchmarks.capture import PER_TRANSACTION
+
+        if any(size % PER_TRANSACTION for size in capture_sizes):
+            # checked before the stack starts, not after every other case has run
+            raise StorepipeError(
+                f"BENCH_CAPTURE_SIZES={capture_text!r}: the changes come {PER_TRANSACTION} to a transaction",
+                "BENCH_CAPTURE_SIZES",
+                f"use multiples of {PER_TRANSACTION}",
+            )
         return cls(
             sizes=sorted(ints("BENCH_SIZES", "100000,1000000,5000000")),
             repeats=ints("BENCH_REPEATS", "3")[0],
@@ -93,6 +108,8 @@ class Settings:
             backfill_orders=ints("BENCH_BACKFILL_ORDERS", "10000")[0],
             noop_repeats=ints("BENCH_NOOP_REPEATS", "5")[0],
             out=ROOT / (env.get("BENCH_OUT") or "benchmarks/results"),
+            capture_sizes=capture_sizes,
+            capture_repeats=ints("BENCH_CAPTURE_REPEATS", "2")[0],
         )
 
     def runs(self, case: str, rows: int) -> bool:
@@ -465,6 +482,33 @@ def backfill_overhead(bench: Bench) -> list[dict]:
     return found
 
 
+def capture_runs(bench: Bench) -> list[dict]:
+    """The change capture (benchmarks/capture.py) at each size, repeats outermost, each against a fresh
+    copy of the migrated warehouse so its ledger starts empty."""
+    from benchmarks import capture
+
+    found = []
+    for repeat in range(bench.settings.capture_repeats):
+        for changes in bench.settings.capture_sizes:
+            name, url = db.fresh(bench.admin_url, bench.warehouse_url, f"capture_{changes}_{repeat}")
+            db.quiesce(bench.admin_url)
+            try:
+                run = capture.measure({**bench.env, "WAREHOUSE_URL": url}, bench.work, changes, f"{changes}_{repeat}")
+            finally:
+                db.drop(bench.admin_url, name)
+            found.append(run)
+            log.info(
+                "capture      %5s repeat %d: server %9s changes/s, capture %9s changes/s, ratio %.3f  %5.0f MB",
+                report.rows_label(changes),
+                repeat + 1,
+                f"{run['server_changes_per_s']:,.0f}",
+                f"{run['capture_changes_per_s']:,.0f}",
+                run["ratio"],
+                run["peak_mb"],
+            )
+    return found
+
+
 def _since(began: float) -> float:
     return time.perf_counter() - began
 
@@ -540,6 +584,7 @@ def run() -> int:
             prepare_sources(bench)
         for case, rows, repeat in matrix(settings):
             bench.runs.append(run_case(bench, case, rows, repeat))
+        captures = capture_runs(bench)
         noop = noop_overhead(bench) if settings.overhead else None
         backfills = backfill_overhead(bench) if settings.overhead else []
         facts = machine(bench, load_at_start)
@@ -548,21 +593,29 @@ def run() -> int:
         shutil.rmtree(home, ignore_errors=True)
     elapsed = _since(began)
     write_outputs(
-        settings, bench.runs, noop, backfills, facts, elapsed, {r: p.stat().st_size for r, p in bench.files.items()}
+        settings,
+        bench.runs,
+        noop,
+        backfills,
+        facts,
+        elapsed,
+        {r: p.stat().st_size for r, p in bench.files.items()},
+        captures,
     )
     log.info("done in %.0f s: %s", elapsed, settings.out / "results.md")
     return 0
 
 
-def write_outputs(settings, runs, noop, backfills, facts, elapsed, file_sizes) -> None:
-    from benchmarks import plot
+def write_outputs(settings, runs, noop, backfills, facts, elapsed, file_sizes, captures=()) -> None:
+    from benchmarks import capture, plot
 
     settings.out.mkdir(parents=True, exist_ok=True)
     summaries = report.summarize(runs)
     peer = next((r.detail["dlt"] for r in runs if r.case == "dlt" and r.detail), None)
     if peer:
         facts = {**facts, "dlt (peer)": peer}
-    found = report.targets(summaries, noop)
+    capture_summaries = report.summarize_captures(captures)
+    found = report.targets(summaries, noop, capture_summaries)
     text = report.document(
         summaries=summaries,
         found=found,
@@ -570,6 +623,7 @@ def write_outputs(settings, runs, noop, backfills, facts, elapsed, file_sizes) -
         facts=facts,
         noop=noop,
         backfills=backfills,
+        captures=capture_summaries,
         config={
             "sizes": settings.sizes,
             "repeats": settings.repeats,
@@ -580,11 +634,18 @@ def write_outputs(settings, runs, noop, backfills, facts, elapsed, file_sizes) -
             "file_sizes": file_sizes,
             "elapsed": elapsed,
             "rows_per_object": ROWS_PER_OBJECT,
+            "capture_per_transaction": capture.PER_TRANSACTION,
         },
     )
     (settings.out / "results.md").write_text(text, encoding="utf-8")
     plot.plot(summaries, settings.out / "throughput.png", facts)
-    raw = {"runs": [asdict(r) for r in runs], "noop": noop, "backfills": backfills, "facts": facts}
+    raw = {
+        "runs": [asdict(r) for r in runs],
+        "noop": noop,
+        "backfills": backfills,
+        "captures": captures,
+        "facts": facts,
+    }
     data_dir = ROOT / "benchmarks" / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / "runs.json").write_text(json.dumps(raw, indent=1, default=str))

@@ -27,6 +27,11 @@ HEADROOM_S = 60.0  # 0.2 of a 5-minute window
 BASELINE_SPEEDUP = 10.0  # "many times faster": an order of magnitude (shared/perf-anchors.md)
 NOOP_RATIO = 2.0
 
+# issue 13's targets for the change capture, slot to lake
+CAPTURE_RATIO = 0.1  # of the server's own pgoutput decoding rate, measured in the same run
+CAPTURE_MEMORY_MB = 100.0
+FLAT_GROWTH = 1.25  # "flat": the peak at the largest size over the peak at the smallest
+
 
 @dataclass(frozen=True)
 class Run:
@@ -53,6 +58,18 @@ class Summary:
     rss_mb: float
     low: float = 0.0  # the fastest repeat's seconds
     high: float = 0.0  # the slowest repeat's seconds
+
+
+@dataclass(frozen=True)
+class CaptureSummary:
+    """The change capture at one number of changes: medians over its repeats, the worst peak memory."""
+
+    changes: int
+    repeats: int
+    server_changes_per_s: float
+    capture_changes_per_s: float
+    ratio: float  # the median of each repeat's own ratio: both rates of a ratio come from one run
+    peak_mb: float
 
 
 @dataclass(frozen=True)
@@ -112,8 +129,10 @@ def find(summaries: Sequence[Summary], case: str, rows: int) -> Summary | None:
     return next((s for s in summaries if s.case == case and s.rows == rows), None)
 
 
-def targets(summaries: Sequence[Summary], noop: dict | None = None) -> list[Target]:
-    """The issue's targets against what was measured; a size that was not run is "not measured", never a pass."""
+def targets(
+    summaries: Sequence[Summary], noop: dict | None = None, captures: Sequence[CaptureSummary] = ()
+) -> list[Target]:
+    """The issues' targets against what was measured; a size that was not run is "not measured", never a pass."""
     found = []
     for case, goal in (("load_orders", LOAD_RATIO), ("whole_window", WINDOW_RATIO)):
         for rows in RATIO_SIZES:
@@ -173,7 +192,100 @@ def targets(summaries: Sequence[Summary], noop: dict | None = None) -> list[Targ
         )
     else:
         found.append(Target("overhead: no-op day vs one window", f"≤ {NOOP_RATIO:.0f}x", "—", "not measured"))
+    found.extend(capture_targets(captures))
     return found
+
+
+def summarize_captures(runs: Sequence[dict]) -> list[CaptureSummary]:
+    """One CaptureSummary per number of changes, smallest first, from benchmarks.capture.measure's results."""
+    groups: dict[int, list[dict]] = {}
+    for run in runs:
+        groups.setdefault(run["changes"], []).append(run)
+    return [
+        CaptureSummary(
+            changes=changes,
+            repeats=len(found),
+            server_changes_per_s=median(r["server_changes_per_s"] for r in found),
+            capture_changes_per_s=median(r["capture_changes_per_s"] for r in found),
+            ratio=median(r["ratio"] for r in found),
+            peak_mb=max(r["peak_mb"] for r in found),
+        )
+        for changes, found in sorted(groups.items())
+    ]
+
+
+def capture_targets(captures: Sequence[CaptureSummary]) -> list[Target]:
+    """Issue 13: the capture at ≥ 0.1x the server's decoding at every size, its memory bounded and flat."""
+    sizes = ", ".join(rows_label(c.changes) for c in captures) or "no size"
+    ratio_target = _verdict(
+        f"capture: slot → lake vs the server's decoding at {sizes} changes",
+        f"≥ {CAPTURE_RATIO:.1f}x at every size",
+        min((c.ratio for c in captures), default=None),
+        lambda value: value >= CAPTURE_RATIO,
+        "{:.3f}x (worst)",
+    )
+    name = f"memory: capture peak at {sizes} changes"
+    goal = f"≤ {CAPTURE_MEMORY_MB:.0f} MB at every size and flat (≤ {FLAT_GROWTH}x from smallest to largest)"
+    if not captures:
+        return [ratio_target, Target(name, goal, "—", "not measured")]
+    smallest, largest = captures[0], captures[-1]
+    worst = max(c.peak_mb for c in captures)
+    growth = largest.peak_mb / smallest.peak_mb
+    measured = f"{smallest.peak_mb:.0f} → {largest.peak_mb:.0f} MB ({growth:.2f}x)"
+    if worst > CAPTURE_MEMORY_MB:
+        verdict = "FAIL"
+    elif len(captures) < 2:
+        # one size shows the bound, not whether memory grows with the number of changes
+        verdict, measured = "not measured", f"{worst:.0f} MB at one size only"
+    else:
+        verdict = "PASS" if growth <= FLAT_GROWTH else "FAIL"
+    return [ratio_target, Target(name, goal, measured, verdict)]
+
+
+def capture_section(captures: Sequence[CaptureSummary], per_transaction: int | None) -> str:
+    """results.md's "Change capture": the table and what its two rates are."""
+    batch = f"{per_transaction} to a transaction" if per_transaction else "in transactions"
+    return "\n".join(
+        [
+            "## Change capture",
+            "",
+            capture_table(captures),
+            "",
+            f"Each run makes N single-row updates of customers ({batch}) after two new slots on the source: "
+            "the server decodes one with pgoutput and only counts (`pg_logical_slot_get_binary_changes`, "
+            "timed in the driver); a child process then runs `storepipe.tasks.capture.run` on the other "
+            "(the slot set up by `capture.init`, which recorded its snapshot in the warehouse ledger): pgoutput "
+            "decoding in Python, a CSV segment per window in a file:// lake, the run's manifest, the ledger rows "
+            "in the warehouse, the slot's advance, timed from the call to its return (imports excluded). Both "
+            "rates are in changes/s and the ratio is the capture's over the server's, repeat by repeat; every "
+            "run checks that the capture's count and the landed segments' rows equal the changes written. "
+            "Peak memory is the child's high-water mark (VmHWM), the worst repeat.",
+        ]
+    )
+
+
+def capture_table(captures: Sequence[CaptureSummary]) -> str:
+    return markdown_table(
+        [
+            "changes",
+            "repeats",
+            "server decoding, changes/s",
+            "capture slot → lake, changes/s",
+            "ratio",
+            "peak memory MB (VmHWM)",
+        ],
+        (
+            [
+                f"{c.changes:,}",
+                c.repeats,
+                f"{c.server_changes_per_s:,.0f}",
+                f"{c.capture_changes_per_s:,.0f}",
+                f"{c.ratio:.3f}",
+                f"{c.peak_mb:.0f}",
+            ]
+            for c in captures
+        ),
+    )
 
 
 def _baseline_targets(summaries: Sequence[Summary]) -> list[Target]:
@@ -297,8 +409,10 @@ def document(
     noop: dict | None,
     backfills: Sequence[dict],
     config: dict,
+    captures: Sequence[CaptureSummary] = (),
 ) -> str:
-    """benchmarks/results/results.md: the targets, the cases, where the window's time goes, the overhead, and how."""
+    """benchmarks/results/results.md: the targets, the cases, where the window's time goes, the change capture,
+    the overhead, and how."""
     passed = sum(t.verdict == "PASS" for t in found)
     failed = sum(t.verdict == "FAIL" for t in found)
     sizes = ", ".join(
@@ -315,7 +429,7 @@ def document(
         f"Sizes {', '.join(rows_label(s) for s in config['sizes'])}, {config['repeats']} repeats each, "
         f"medians; the whole run took {config['elapsed'] / 60:.1f} min. Files: {sizes}.",
         "",
-        f"## Targets (issue 7): {passed} pass, {failed} fail",
+        f"## Targets (issues 7 and 13): {passed} pass, {failed} fail",
         "",
         targets_table(found),
         "",
@@ -337,6 +451,8 @@ def document(
             "",
             steps,
         ]
+    if captures:
+        parts += ["", capture_section(captures, config.get("capture_per_transaction"))]
     parts += ["", "## Overhead: no-op ranges and backfills", ""]
     if noop:
         parts += [
@@ -441,6 +557,8 @@ def document(
         '`loader_file_format="csv"` (COPY); timed around `pipeline.run`.',
         "- Every case's row count is checked after it is timed; a case that loads the wrong count stops the run.",
     ]
+    if not captures:
+        skipped.append("The change capture did not run (BENCH_CAPTURE_SIZES was empty or 0).")
     if skipped:
         parts += ["", "## Not measured", ""] + [f"- {line}" for line in skipped]
     return "\n".join(parts) + "\n"

@@ -5,7 +5,7 @@ begin
     for t in 1..%(transactions)s loop
         update customers
         set last_name = 'Bench ' || t, datetime_updated = datetime_updated + interval '1 second'
-        where customer_id <= %(customers)s;
+        where customer_id >= %(first_id)s and customer_id < %(first_id)s + %(customers)s;
         commit;
     end loop;
 end
