@@ -11,8 +11,10 @@ starts at the slot's position in the ledger (and only advances) or in the lake (
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import logging
+import operator
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -45,7 +47,8 @@ log = logging.getLogger(__name__)
 
 SOURCE = CUSTOMERS.name
 COLUMNS = (*CUSTOMERS.columns, "op", "commit_lsn", "committed_at")  # a landed change; store.customers
-BATCH_MESSAGES = 50_000  # pgoutput messages per run: a run's changes are grouped by window in memory
+# pgoutput messages per run: a run's changes are grouped by window in memory (about 1.5 kB a change)
+BATCH_MESSAGES = 20_000
 _ID, _UPDATED = CUSTOMERS.columns.index("customer_id"), CUSTOMERS.columns.index("datetime_updated")
 _CREATED = CUSTOMERS.columns.index("datetime_created")
 
@@ -262,15 +265,17 @@ def _adopt(cur, lake: Lake, slot: str) -> bool:
 def _by_window(changes: list[tuple]) -> Iterator[tuple[dt.datetime, Iterable[tuple]]]:
     """A bounded read's changes grouped by window, windows in time order, changes in log order."""
     by_window: dict[dt.datetime, list[tuple]] = {}
+    minutes = window_minutes()
     for change in changes:
-        by_window.setdefault(_window_of(change), []).append(change)
+        by_window.setdefault(_window_of(change, minutes), []).append(change)
     for start in sorted(by_window):
         yield start, by_window[start]
 
 
 def _grouped(head: Iterable[tuple], rest: Iterator[tuple]) -> Iterator[tuple[dt.datetime, Iterable[tuple]]]:
     """Snapshot rows, already in window order, as consecutive groups: nothing but the current row is held."""
-    yield from itertools.groupby(itertools.chain(head, rest), key=_window_of)
+    minutes = window_minutes()
+    yield from itertools.groupby(itertools.chain(head, rest), key=lambda change: _window_of(change, minutes))
 
 
 def _land(
@@ -335,21 +340,29 @@ def _segments(manifest: dict) -> list[Segment]:
 
 def _customer_values(change: tuple, field: int = VALUES) -> tuple:
     """The change's values (or its old image's) in CUSTOMERS.columns order, whatever the table's column order."""
-    columns = change[RELATION].columns
-    values = change[field]
-    return tuple(values[columns.index(name)] if name in columns else None for name in CUSTOMERS.columns)
+    return _picker(change[RELATION].columns)(change[field])
 
 
-def _window_of(change: tuple) -> dt.datetime:
+@functools.cache
+def _picker(columns: tuple[str, ...]):
+    """A function from a row of these columns to CUSTOMERS.columns' values (None for a column it lacks)."""
+    if all(name in columns for name in CUSTOMERS.columns):
+        return operator.itemgetter(*(columns.index(name) for name in CUSTOMERS.columns))
+    positions = [columns.index(name) if name in columns else None for name in CUSTOMERS.columns]
+    return lambda values: tuple(None if i is None else values[i] for i in positions)
+
+
+def _window_of(change: tuple, minutes: int | None = None) -> dt.datetime:
     """The rule: a delete by its commit time, any other change by its row's datetime_updated."""
     if change[OP] == DELETE:
-        return window_start_of(change[COMMITTED_AT])
-    return window_start_of(dt.datetime.fromisoformat(_customer_values(change)[_UPDATED]))
+        return window_start_of(change[COMMITTED_AT], minutes)
+    return window_start_of(dt.datetime.fromisoformat(_customer_values(change)[_UPDATED]), minutes)
 
 
 def _rows(changes: Iterable[tuple]) -> Iterator[tuple | Rejected]:
     """Lake rows of one window's changes (each odd customer followed by its flag), in log order."""
     previous: dict[str, tuple] = {}
+    transaction, lsn, committed = None, "", ""
     for change in changes:
         values = _customer_values(change)
         op = change[OP]
@@ -364,9 +377,11 @@ def _rows(changes: Iterable[tuple]) -> Iterator[tuple | Rejected]:
                 (before[i] if before else None) if value is UNCHANGED_TOAST else value for i, value in enumerate(values)
             )
         previous[values[_ID]] = values
-        # a snapshot row is the same whichever slot took it: no position or time of its own
-        lsn = "" if op == customer_log.SNAPSHOT else customer_log.lsn_text(change[COMMIT_LSN])
-        committed = change[COMMITTED_AT].isoformat(sep=" ") if change[COMMITTED_AT] else ""
+        if change[COMMIT_LSN] != transaction:  # once per transaction: its changes share both
+            transaction = change[COMMIT_LSN]
+            # a snapshot row is the same whichever slot took it: no position or time of its own
+            lsn = "" if op == customer_log.SNAPSHOT else customer_log.lsn_text(transaction)
+            committed = change[COMMITTED_AT].isoformat(sep=" ") if change[COMMITTED_AT] else ""
         yield (*values, op, lsn, committed)
         if op != DELETE:
             typed = list(values)
