@@ -1,0 +1,188 @@
+-- bounded_partitions: a closed day's window partitions of store.orders and staging.stg_orders are
+-- rolled into one partition listing every window of that day (storepipe.roll_up_day, run by the
+-- cron path after its windows), and a window inside a rolled-up day is replaced by delete and
+-- insert inside that day's partition (storepipe.swap_in_window). A statement that cannot prune
+-- then locks a few hundred partitions, not one per window since the first load: with default
+-- lock settings `select count(*)`, Metabase's sync and pg_dump keep working (docs/scaling.md).
+
+-- The name of a rolled-up day's partition: one definition, used by the roll-up and every swap.
+create function storepipe.day_partition_name(parent text, day date)
+returns text
+language sql
+immutable
+return parent || '_' || to_char(day, 'YYYYMMDD');
+
+-- The parent's columns as a column list (no dropped ones), for a table that becomes its partition.
+-- Read from the catalog, not `like`, so building it takes no lock on the parent.
+create function storepipe.parent_columns(parent regclass, window_start_clause text)
+returns text
+language sql
+stable
+return (
+    select
+        string_agg(
+            format('%I %s', attname, format_type(atttypid, atttypmod))
+            || case when attnotnull then ' not null' else '' end
+            || case when attname = 'window_start' then ' ' || window_start_clause else '' end,
+            ', ' order by attnum
+        )
+    from pg_attribute
+    where attrelid = parent and attnum > 0 and not attisdropped
+);
+
+-- 0008's fresh window table, now built from the one column list above.
+create or replace function storepipe.create_window_table(parent regclass, fresh text, window_start timestamp)
+returns void
+language plpgsql
+as $$
+begin
+    execute format(
+        'create table %I.%I (%s)',
+        (
+            select pg_namespace.nspname
+            from pg_class inner join pg_namespace on pg_class.relnamespace = pg_namespace.oid
+            where pg_class.oid = parent
+        ),
+        fresh,
+        storepipe.parent_columns(
+            parent, format('default %L check (window_start = %L)', window_start, window_start)
+        )
+    );
+end;
+$$;
+
+-- Put a filled fresh table in place of the window's rows of `parent`, at the end of the caller's
+-- transaction. The parent's lock comes first, so a roll-up of the same day (which takes it too)
+-- cannot slip between deciding where the window lives and replacing it there. In a rolled-up day
+-- the window's rows are deleted from the day's partition and the fresh rows inserted: the cost of
+-- the window (the day's partition has an index on window_start), not of the day.
+create function storepipe.swap_in_window(parent regclass, fresh text, window_start timestamp)
+returns void
+language plpgsql
+as $$
+declare
+    parent_schema text;
+    parent_name text;
+    own text;
+    day_part regclass;
+begin
+    select pg_namespace.nspname, pg_class.relname into parent_schema, parent_name
+    from pg_class inner join pg_namespace on pg_class.relnamespace = pg_namespace.oid
+    where pg_class.oid = parent;
+    own := storepipe.window_partition_name(parent_name, window_start);
+    execute format('lock table %s in share update exclusive mode', parent);
+    day_part := to_regclass(
+        format('%I.%I', parent_schema, storepipe.day_partition_name(parent_name, window_start::date))
+    );
+    if day_part is not null then
+        execute format('delete from %s where window_start = %L', day_part, window_start);
+        execute format('insert into %s select * from %I.%I', day_part, parent_schema, fresh);
+        execute format('drop table %I.%I', parent_schema, fresh);
+        return;
+    end if;
+    -- the drop takes the parent's strong lock (a re-run only), held until the caller commits
+    execute format('drop table if exists %I.%I', parent_schema, own);
+    execute format('alter table %I.%I rename to %I', parent_schema, fresh, own);
+    execute format('alter table %s attach partition %I.%I for values in (%L)', parent, parent_schema, own, window_start);
+end;
+$$;
+
+-- Roll one day's window partitions of `parent` into one partition listing all the day's windows
+-- (`minutes` apart); returns how many window partitions it replaced (0: nothing to do). The rows
+-- are copied while readers and loads of other days go on (the parent's share update exclusive lock
+-- only keeps swaps and other roll-ups out); the parent's access exclusive lock is taken last, for
+-- the drops and the attach. A check constraint equal to the partition bound spares the attach its
+-- validating scan of the day.
+create function storepipe.roll_up_day(parent regclass, day date, minutes integer)
+returns integer
+language plpgsql
+as $$
+declare
+    parent_schema text;
+    parent_name text;
+    day_name text;
+    starts timestamp [];
+    listed text;
+    part text;
+    rolled text [] := '{}';
+begin
+    select pg_namespace.nspname, pg_class.relname into parent_schema, parent_name
+    from pg_class inner join pg_namespace on pg_class.relnamespace = pg_namespace.oid
+    where pg_class.oid = parent;
+    day_name := storepipe.day_partition_name(parent_name, day);
+    execute format('lock table %s in share update exclusive mode', parent);
+    if to_regclass(format('%I.%I', parent_schema, day_name)) is not null then
+        return 0;
+    end if;
+    starts := array(
+        select generate_series(
+            day::timestamp, day + interval '1 day' - make_interval(mins => minutes), make_interval(mins => minutes)
+        )
+    );
+    select string_agg(quote_literal(s), ', ' order by s) into listed from unnest(starts) as s;
+    for part in
+        select child.relname
+        from pg_inherits inner join pg_class as child on pg_inherits.inhrelid = child.oid
+        where
+            pg_inherits.inhparent = parent
+            and child.relname = any(
+                select storepipe.window_partition_name(parent_name, s) from unnest(starts) as s
+            )
+        order by child.relname
+    loop
+        rolled := rolled || part;
+    end loop;
+    if cardinality(rolled) = 0 then
+        return 0;
+    end if;
+    execute format(
+        'create table %I.%I (%s)',
+        parent_schema,
+        day_name,
+        storepipe.parent_columns(parent, format('check (window_start in (%s))', listed))
+    );
+    foreach part in array rolled loop
+        execute format('insert into %I.%I select * from %I.%I', parent_schema, day_name, parent_schema, part);
+    end loop;
+    execute format('create index on %I.%I (window_start)', parent_schema, day_name);
+    execute format('lock table %s in access exclusive mode', parent);
+    foreach part in array rolled loop
+        execute format('drop table %I.%I', parent_schema, part);
+    end loop;
+    execute format('alter table %s attach partition %I.%I for values in (%s)', parent, parent_schema, day_name, listed);
+    return cardinality(rolled);
+end;
+$$;
+
+-- Retention: drop every partition of `parent` holding a window of `day` (its rolled-up partition,
+-- or window partitions not rolled up yet); returns how many it dropped.
+create function storepipe.drop_day(parent regclass, day date)
+returns integer
+language plpgsql
+as $$
+declare
+    parent_schema text;
+    parent_name text;
+    part text;
+    dropped integer := 0;
+begin
+    select pg_namespace.nspname, pg_class.relname into parent_schema, parent_name
+    from pg_class inner join pg_namespace on pg_class.relnamespace = pg_namespace.oid
+    where pg_class.oid = parent;
+    execute format('lock table %s in access exclusive mode', parent);
+    for part in
+        select child.relname
+        from pg_inherits inner join pg_class as child on pg_inherits.inhrelid = child.oid
+        where
+            pg_inherits.inhparent = parent
+            and (
+                child.relname = storepipe.day_partition_name(parent_name, day)
+                or child.relname like storepipe.day_partition_name(parent_name, day) || '\_____'
+            )
+    loop
+        execute format('drop table %I.%I', parent_schema, part);
+        dropped := dropped + 1;
+    end loop;
+    return dropped;
+end;
+$$;
