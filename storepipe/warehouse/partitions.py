@@ -2,8 +2,7 @@
 
 A table partitioned by window (store.orders, staging.stg_orders) gets one partition per window as
 windows run (`windows`). The cron path calls `keep_bounded` after each backfill: every day more than
-`[warehouse] roll_up_after_days` behind the newest closed window becomes one partition listing all
-of its windows, and with `[warehouse] retention_days` set, days older than that are dropped from
+`[warehouse] roll_up_after_days` behind the newest closed window becomes one partition for the day, and with `[warehouse] retention_days` set, days older than that are dropped from
 store.* and from the partitioned staging tables (the lake keeps them). A table then holds at most
 `bound()` partitions, whatever the pipeline's age, so a statement that cannot prune (`count(*)`
 of a parent, a catalogue sync, pg_dump) stays well inside PostgreSQL's default lock table.
@@ -101,7 +100,7 @@ def keep_bounded(now: dt.datetime | None = None) -> Upkeep:
         for day, rolled_up in days.items():
             if rolled_up or day >= plan.roll_up_before or (plan.drop_before and day < plan.drop_before):
                 continue
-            if _one_day(parent, day, "roll_up_day", minutes=window_minutes()):
+            if _one_day(parent, day, "roll_up_day"):
                 upkeep.rolled_up[parent].append(day)
         upkeep.partitions[parent] = _count(parent)
     if plan.drop_before:

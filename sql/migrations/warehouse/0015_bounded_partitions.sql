@@ -1,9 +1,13 @@
 -- bounded_partitions: a closed day's window partitions of store.orders and staging.stg_orders are
--- rolled into one partition listing every window of that day (storepipe.roll_up_day, run by the
--- cron path after its windows), and a window inside a rolled-up day is replaced by delete and
--- insert inside that day's partition (storepipe.swap_in_window). A statement that cannot prune
--- then locks a few hundred partitions, not one per window since the first load: with default
--- lock settings `select count(*)`, Metabase's sync and pg_dump keep working (docs/scaling.md).
+-- rolled into one partition for the whole day (storepipe.roll_up_day, run by the cron path), and a
+-- window inside a rolled-up day is replaced by delete and insert inside that day's partition
+-- (storepipe.swap_in_window). A statement that cannot prune then locks a few hundred partitions,
+-- not one per window since the first load: with default lock settings `select count(*)`,
+-- Metabase's sync and pg_dump keep working (docs/scaling.md).
+--
+-- The two tables become partitioned by range, not by list: a day's partition is then bounded by two
+-- values, not by its 288 windows, and the partition bounds PostgreSQL rebuilds after every attach
+-- or drop (and reads in every new session) stay small however many days are kept.
 
 -- The name of a rolled-up day's partition: one definition, used by the roll-up and every swap.
 create function storepipe.day_partition_name(parent text, day date)
@@ -56,7 +60,9 @@ $$;
 -- cannot slip between deciding where the window lives and replacing it there. In a rolled-up day
 -- the window's rows are deleted from the day's partition and the fresh rows inserted: the cost of
 -- the window (the day's partition has an index on window_start), not of the day.
-create function storepipe.swap_in_window(parent regclass, fresh text, window_start timestamp)
+create function storepipe.swap_in_window(
+    parent regclass, fresh text, window_start timestamp, window_end timestamp
+)
 returns void
 language plpgsql
 as $$
@@ -83,17 +89,19 @@ begin
     -- the drop takes the parent's strong lock (a re-run only), held until the caller commits
     execute format('drop table if exists %I.%I', parent_schema, own);
     execute format('alter table %I.%I rename to %I', parent_schema, fresh, own);
-    execute format('alter table %s attach partition %I.%I for values in (%L)', parent, parent_schema, own, window_start);
+    execute format(
+        'alter table %s attach partition %I.%I for values from (%L) to (%L)',
+        parent, parent_schema, own, window_start, window_end
+    );
 end;
 $$;
 
--- Roll one day's window partitions of `parent` into one partition listing all the day's windows
--- (`minutes` apart); returns how many window partitions it replaced (0: nothing to do). The rows
--- are copied while readers and loads of other days go on (the parent's share update exclusive lock
--- only keeps swaps and other roll-ups out); the parent's access exclusive lock is taken last, for
--- the drops and the attach. A check constraint equal to the partition bound spares the attach its
--- validating scan of the day.
-create function storepipe.roll_up_day(parent regclass, day date, minutes integer)
+-- Roll one day's window partitions of `parent` into one partition for the day; returns how many
+-- window partitions it replaced (0: nothing to do). The rows are copied while readers and loads of
+-- other windows go on (the parent's share update exclusive lock only keeps swaps and other
+-- roll-ups out); the parent's access exclusive lock is taken last, for the drops and the attach. A
+-- check constraint equal to the day's bound spares the attach its validating scan.
+create function storepipe.roll_up_day(parent regclass, day date)
 returns integer
 language plpgsql
 as $$
@@ -101,8 +109,6 @@ declare
     parent_schema text;
     parent_name text;
     day_name text;
-    starts timestamp [];
-    listed text;
     part text;
     rolled text [] := '{}';
 begin
@@ -114,24 +120,12 @@ begin
     if to_regclass(format('%I.%I', parent_schema, day_name)) is not null then
         return 0;
     end if;
-    starts := array(
-        select generate_series(
-            day::timestamp, day + interval '1 day' - make_interval(mins => minutes), make_interval(mins => minutes)
-        )
-    );
-    select string_agg(quote_literal(s), ', ' order by s) into listed from unnest(starts) as s;
-    for part in
+    rolled := array(
         select child.relname
         from pg_inherits inner join pg_class as child on pg_inherits.inhrelid = child.oid
-        where
-            pg_inherits.inhparent = parent
-            and child.relname = any(
-                select storepipe.window_partition_name(parent_name, s) from unnest(starts) as s
-            )
+        where pg_inherits.inhparent = parent and child.relname like day_name || '\_____'
         order by child.relname
-    loop
-        rolled := rolled || part;
-    end loop;
+    );
     if cardinality(rolled) = 0 then
         return 0;
     end if;
@@ -139,17 +133,23 @@ begin
         'create table %I.%I (%s)',
         parent_schema,
         day_name,
-        storepipe.parent_columns(parent, format('check (window_start in (%s))', listed))
+        storepipe.parent_columns(
+            parent, format('check (window_start >= %L and window_start < %L)', day, day + 1)
+        )
     );
     foreach part in array rolled loop
         execute format('insert into %I.%I select * from %I.%I', parent_schema, day_name, parent_schema, part);
     end loop;
+    -- a re-run of one of the day's windows deletes by window_start
     execute format('create index on %I.%I (window_start)', parent_schema, day_name);
     execute format('lock table %s in access exclusive mode', parent);
     foreach part in array rolled loop
         execute format('drop table %I.%I', parent_schema, part);
     end loop;
-    execute format('alter table %s attach partition %I.%I for values in (%s)', parent, parent_schema, day_name, listed);
+    execute format(
+        'alter table %s attach partition %I.%I for values from (%L) to (%L)',
+        parent, parent_schema, day_name, day::timestamp, (day + 1)::timestamp
+    );
     return cardinality(rolled);
 end;
 $$;
@@ -186,3 +186,44 @@ begin
     return dropped;
 end;
 $$;
+
+-- Re-partition a table by range of window_start, keeping its window partitions. A window
+-- partition's bound becomes [its start, start + 1 minute), the shortest window the grid allows; its
+-- rows all have that start, and a re-run swaps in [start, end). Its start is read from its name
+-- (0008's storepipe.window_partition_name), since an empty window's partition has no row to read.
+create function storepipe.partition_by_range(parent_schema text, parent text)
+returns void
+language plpgsql
+as $$
+declare
+    old_name text := parent || '_by_list';
+    part text;
+    stamp text;
+    starts timestamp;
+begin
+    execute format('alter table %I.%I rename to %I', parent_schema, parent, old_name);
+    execute format(
+        'create table %I.%I (like %I.%I including defaults including constraints) partition by range (window_start)',
+        parent_schema, parent, parent_schema, old_name
+    );
+    for part in
+        select child.relname
+        from pg_inherits inner join pg_class as child on pg_inherits.inhrelid = child.oid
+        where pg_inherits.inhparent = format('%I.%I', parent_schema, old_name)::regclass
+        order by child.relname
+    loop
+        stamp := substring(part from '_(\d{8}_\d{4})$');
+        starts := to_date(left(stamp, 8), 'YYYYMMDD') + make_time(substr(stamp, 10, 2)::int, substr(stamp, 12, 2)::int, 0);
+        execute format('alter table %I.%I detach partition %I.%I', parent_schema, old_name, parent_schema, part);
+        execute format(
+            'alter table %I.%I attach partition %I.%I for values from (%L) to (%L)',
+            parent_schema, parent, parent_schema, part, starts, starts + interval '1 minute'
+        );
+    end loop;
+    execute format('drop table %I.%I', parent_schema, old_name);
+end;
+$$;
+
+select storepipe.partition_by_range('store', 'orders');
+
+select storepipe.partition_by_range('staging', 'stg_orders');
