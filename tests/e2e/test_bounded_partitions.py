@@ -15,10 +15,11 @@ import pgserver
 import psycopg2
 import pytest
 
+from storepipe.cli import main
 from storepipe.errors import ConfigError
 from storepipe.warehouse import partitions
-from storepipe.window import grace
-from tests.e2e.test_late_objects import _plant
+from storepipe.window import closed_until, grace
+from tests.e2e.test_late_objects import _backfill, _plant
 from tests.helpers import query, run_windows, storepipe_cli, table_hashes
 
 PARENTS = ("store.orders", "staging.stg_orders")
@@ -130,7 +131,7 @@ def _orders_partitions(pipeline) -> list[str]:
     return [name for (name,) in query(pipeline.warehouse_url, PARTITION_NAMES, ("store.orders",))]
 
 
-def test_a_forced_rerun_and_a_late_file_inside_a_rolled_up_day_give_the_same_marts(pipeline):
+def test_a_forced_rerun_and_a_late_file_inside_a_rolled_up_day_give_the_same_marts(pipeline, request, capsys):
     windows = [pipeline.window(0), pipeline.window(1)]
     for window in windows:
         pipeline.generate(window, customers=5, orders=40)
@@ -145,16 +146,19 @@ def test_a_forced_rerun_and_a_late_file_inside_a_rolled_up_day_give_the_same_mar
 
     # a forced re-run replaces the window inside the day's partition: the same rows, no new partition
     span = ["--start", windows[0].label, "--end", f"{windows[1].end:%Y-%m-%dT%H:%M}", "--local-scheduler"]
-    forced = storepipe_cli("backfill", *span, "--force")
-    assert forced.returncode == 0, forced.stderr
+    luigi.task_register.Register.clear_instance_cache()
+    assert main(["backfill", *span, "--force"]) == 0
     assert table_hashes(pipeline.warehouse_url) == hashes
     assert _orders_partitions(pipeline) == [day]
 
     # a late file re-opens a window of the rolled-up day: its orders reach the marts once
     late_ids = _plant(pipeline, windows[1], "late-upload.csv", 3)
-    late = storepipe_cli("backfill", *span)
-    assert late.returncode == 0, late.stderr
-    assert "re-opened" in late.stderr
+    settings = luigi.configuration.get_config()
+    settings.set("orders_bucket", "late_lookback", f"{int((closed_until() - windows[0].start).total_seconds())} seconds")
+    request.addfinalizer(lambda: settings.remove_option("orders_bucket", "late_lookback"))
+    capsys.readouterr()
+    assert _backfill(windows) == 0
+    assert f"{windows[1].label}  re-opened: 1 late object(s)" in capsys.readouterr().err
     assert query(
         pipeline.warehouse_url,
         "select window_start, count(*) from analytics.fct_orders where order_id::text = any(%s) group by 1",
