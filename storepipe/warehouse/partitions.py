@@ -1,11 +1,12 @@
 """Keep the warehouse's partitions bounded: roll closed days into one partition, drop days past retention.
 
 A table partitioned by window (store.orders, staging.stg_orders) gets one partition per window as
-windows run (`windows`). The cron path calls `keep_bounded` after each backfill: every day more than
-`[warehouse] roll_up_after_days` behind the newest closed window becomes one partition for the day, and with `[warehouse] retention_days` set, days older than that are dropped from
-store.* and from the partitioned staging tables (the lake keeps them). A table then holds at most
-`bound()` partitions, whatever the pipeline's age, so a statement that cannot prune (`count(*)`
-of a parent, a catalogue sync, pg_dump) stays well inside PostgreSQL's default lock table.
+windows run (`windows`). The cron path calls `keep_bounded` on every backfill: every day more than
+`[warehouse] roll_up_after_days` behind the newest closed window becomes one partition for the day,
+and with `[warehouse] retention_days` set, days older than that are dropped from store.* and from the
+partitioned staging tables (the lake keeps them). A table then holds at most `bound()` partitions,
+whatever the pipeline's age, so a statement that cannot prune (`count(*)` of a parent, a catalogue
+sync, pg_dump) stays well inside PostgreSQL's default lock table.
 
 Each day is one transaction, so the locks one step takes are a day's partitions, never the table's.
 """
@@ -53,7 +54,9 @@ def horizon(now: dt.datetime | None = None) -> Horizon:
     settings = config.warehouse()
     for name in ("roll_up_after_days", "retention_days"):
         if getattr(settings, name) < 0:
-            raise ConfigError(f"[warehouse] {name} {getattr(settings, name)} is negative", "luigi.cfg", "give 0 or more")
+            raise ConfigError(
+                f"[warehouse] {name} {getattr(settings, name)} is negative", "luigi.cfg", "give 0 or more"
+            )
     until = closed_until(now)
     drop_before = None
     if settings.retention_days:
@@ -82,7 +85,7 @@ def bound(retained_days: int | None = None) -> int:
 
 
 def keep_bounded(now: dt.datetime | None = None) -> Upkeep:
-    """Roll up closed days and drop days past retention, in every table partitioned by window; one day per transaction."""
+    """Roll up closed days and drop days past retention in every table partitioned by window, a day at a time."""
     plan = horizon(now)
     upkeep = Upkeep()
     with db.transaction() as cur:
@@ -111,26 +114,28 @@ def keep_bounded(now: dt.datetime | None = None) -> Upkeep:
                 cur.execute(sqlfiles.compose("pipeline/partitions/delete_before", target=target), {"cutoff": cutoff})
                 upkeep.deleted_rows[f"store.{table}"] = cur.rowcount
     if upkeep.changed:
-        log.info("partitions: rolled up %s, dropped %s, deleted %s", upkeep.rolled_up, upkeep.dropped, upkeep.deleted_rows)
+        log.info(
+            "partitions: rolled up %s, dropped %s, deleted %s", upkeep.rolled_up, upkeep.dropped, upkeep.deleted_rows
+        )
     return upkeep
 
 
 def _days(parent: str) -> dict[dt.date, bool]:
     """Each day the table holds, oldest first: whether it is rolled up."""
     with db.transaction() as cur:
-        cur.execute(sqlfiles.load("pipeline/partitions/partition_days"), {"parent": parent})
+        cur.execute(sqlfiles.load("pipeline/partitions/partition_days"), {"partitioned": parent})
         return {day: rolled_up for day, rolled_up, _ in cur.fetchall()}
 
 
 def _one_day(parent: str, day: dt.date, step: str, **params) -> int:
     with db.transaction() as cur:
-        cur.execute(sqlfiles.load(f"pipeline/partitions/{step}"), {"parent": parent, "day": day, **params})
+        cur.execute(sqlfiles.load(f"pipeline/partitions/{step}"), {"partitioned": parent, "day": day, **params})
         return cur.fetchone()[0]
 
 
 def _count(parent: str) -> int:
     with db.transaction() as cur:
-        cur.execute(sqlfiles.load("pipeline/partitions/count_partitions"), {"parent": parent})
+        cur.execute(sqlfiles.load("pipeline/partitions/count_partitions"), {"partitioned": parent})
         return cur.fetchone()[0]
 
 

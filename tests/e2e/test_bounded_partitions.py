@@ -154,7 +154,9 @@ def test_a_forced_rerun_and_a_late_file_inside_a_rolled_up_day_give_the_same_mar
     # a late file re-opens a window of the rolled-up day: its orders reach the marts once
     late_ids = _plant(pipeline, windows[1], "late-upload.csv", 3)
     settings = luigi.configuration.get_config()
-    settings.set("orders_bucket", "late_lookback", f"{int((closed_until() - windows[0].start).total_seconds())} seconds")
+    settings.set(
+        "orders_bucket", "late_lookback", f"{int((closed_until() - windows[0].start).total_seconds())} seconds"
+    )
     request.addfinalizer(lambda: settings.remove_option("orders_bucket", "late_lookback"))
     capsys.readouterr()
     assert _backfill(windows) == 0
@@ -191,7 +193,12 @@ def test_retention_drops_loaded_days_past_the_horizon_and_keeps_marts_and_histor
     assert run_windows(window).name == "SUCCESS"
     url = pipeline.warehouse_url
     before = table_hashes(url)
-    kept = ("staging.stg_customers", "staging.stg_customer_risk_score", "analytics.dim_customers", "analytics.fct_orders")
+    kept = (
+        "staging.stg_customers",
+        "staging.stg_customer_risk_score",
+        "analytics.dim_customers",
+        "analytics.fct_orders",
+    )
 
     retention(30)
     soon = partitions.keep_bounded(now=window.start + dt.timedelta(days=29))

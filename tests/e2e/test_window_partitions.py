@@ -79,7 +79,10 @@ def test_migrations_0008_and_0015_move_loaded_orders_into_one_partition_per_wind
         backend.connection.close()
 
     assert [(name, bound) for name, _, bound in query(url, PARTITIONS, ("store.orders",))] == [
-        (f"orders_{w:%Y%m%d_%H%M}", f"FOR VALUES FROM ('{w:%Y-%m-%d %H:%M:%S}') TO ('{w:%Y-%m-%d %H}:{w.minute + 1:02}:00')")
+        (
+            f"orders_{w:%Y%m%d_%H%M}",
+            f"FOR VALUES FROM ('{w:%Y-%m-%d %H:%M:%S}') TO ('{w:%Y-%m-%d %H}:{w.minute + 1:02}:00')",
+        )
         for w in (w1, w2)
     ]
     assert query(url, "select window_start, count(*) from store.orders group by 1 order by 1") == [(w1, 3), (w2, 3)]

@@ -16,6 +16,17 @@ language sql
 immutable
 return parent || '_' || to_char(day, 'YYYYMMDD');
 
+-- Serialize what changes where one day's windows of `parent` live (a swap, the day's roll-up, its
+-- retention drop) without holding the parent: a roll-up copying a big day keeps out only swaps
+-- into that day, never today's loads. Taken before any lock on the parent, by all three.
+create function storepipe.lock_day(parent_name text, day date)
+returns void
+language sql
+volatile
+begin atomic
+    select pg_advisory_xact_lock(hashtextextended(storepipe.day_partition_name(parent_name, day), 0));
+end;
+
 -- The parent's columns as a column list (no dropped ones), for a table that becomes its partition.
 -- Read from the catalog, not `like`, so building it takes no lock on the parent.
 create function storepipe.parent_columns(parent regclass, window_start_clause text)
@@ -56,8 +67,8 @@ end;
 $$;
 
 -- Put a filled fresh table in place of the window's rows of `parent`, at the end of the caller's
--- transaction. The parent's lock comes first, so a roll-up of the same day (which takes it too)
--- cannot slip between deciding where the window lives and replacing it there. In a rolled-up day
+-- transaction. The day's lock comes first, so a roll-up of the same day cannot slip between
+-- deciding where the window lives and replacing it there. In a rolled-up day
 -- the window's rows are deleted from the day's partition and the fresh rows inserted: the cost of
 -- the window (the day's partition has an index on window_start), not of the day.
 create function storepipe.swap_in_window(
@@ -76,7 +87,9 @@ begin
     from pg_class inner join pg_namespace on pg_class.relnamespace = pg_namespace.oid
     where pg_class.oid = parent;
     own := storepipe.window_partition_name(parent_name, window_start);
-    execute format('lock table %s in share update exclusive mode', parent);
+    perform storepipe.lock_day(parent_name, window_start::date);
+    -- a table lock taken after it makes this session see the catalog as the day's last holder left it
+    execute format('lock table %s in access share mode', parent);
     day_part := to_regclass(
         format('%I.%I', parent_schema, storepipe.day_partition_name(parent_name, window_start::date))
     );
@@ -98,9 +111,9 @@ $$;
 
 -- Roll one day's window partitions of `parent` into one partition for the day; returns how many
 -- window partitions it replaced (0: nothing to do). The rows are copied while readers and loads of
--- other windows go on (the parent's share update exclusive lock only keeps swaps and other
--- roll-ups out); the parent's access exclusive lock is taken last, for the drops and the attach. A
--- check constraint equal to the day's bound spares the attach its validating scan.
+-- other days go on (the day's lock keeps only swaps into this day out); the parent's access
+-- exclusive lock is taken last, for the drops and the attach. A check constraint equal to the
+-- day's bound spares the attach its validating scan.
 create function storepipe.roll_up_day(parent regclass, day date)
 returns integer
 language plpgsql
@@ -116,7 +129,8 @@ begin
     from pg_class inner join pg_namespace on pg_class.relnamespace = pg_namespace.oid
     where pg_class.oid = parent;
     day_name := storepipe.day_partition_name(parent_name, day);
-    execute format('lock table %s in share update exclusive mode', parent);
+    perform storepipe.lock_day(parent_name, day);
+    execute format('lock table %s in access share mode', parent);
     if to_regclass(format('%I.%I', parent_schema, day_name)) is not null then
         return 0;
     end if;
@@ -169,6 +183,7 @@ begin
     select pg_namespace.nspname, pg_class.relname into parent_schema, parent_name
     from pg_class inner join pg_namespace on pg_class.relnamespace = pg_namespace.oid
     where pg_class.oid = parent;
+    perform storepipe.lock_day(parent_name, day);
     execute format('lock table %s in access exclusive mode', parent);
     for part in
         select child.relname

@@ -8,7 +8,7 @@ select
 from pg_catalog.pg_inherits
 inner join pg_catalog.pg_class as child on pg_inherits.inhrelid = child.oid
 where
-    pg_inherits.inhparent = %(parent)s::regclass
+    pg_inherits.inhparent = %(partitioned)s::regclass
     and child.relname ~ '_\d{8}(_\d{4})?$'
 group by day
 order by day
