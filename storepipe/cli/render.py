@@ -167,6 +167,8 @@ def upkeep_line(upkeep) -> str:
         if upkeep.dropped.get(parent):
             done.append(f"{len(upkeep.dropped[parent])} day(s) dropped")
         parts.append(f"{parent}: {', '.join(done) or 'unchanged'}, {count} partitions")
+    if upkeep.postponed:
+        parts.append(f"{len(upkeep.postponed)} day(s) postponed to the next run (locks busy)")
     deleted = sum(upkeep.deleted_rows.values())
     if deleted:
         parts.append(f"{deleted} rows past retention deleted from {', '.join(upkeep.deleted_rows)}")

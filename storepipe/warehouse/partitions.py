@@ -17,6 +17,8 @@ import datetime as dt
 import logging
 from dataclasses import dataclass, field
 
+import psycopg2.errors
+
 from storepipe import config, sqlfiles
 from storepipe.errors import ConfigError
 from storepipe.warehouse import db
@@ -25,6 +27,10 @@ from storepipe.window import closed_until, window_minutes
 log = logging.getLogger(__name__)
 
 DAY = dt.timedelta(days=1)
+# A roll-up or a drop waits this long for its locks (an analyst's long query on the table, a swap
+# into the same day), then gives up until the next cron run: waiting longer would hold every new
+# reader and load of the table behind it in the lock queue.
+UPKEEP_LOCK_TIMEOUT = "10s"
 
 
 @dataclass
@@ -35,10 +41,12 @@ class Upkeep:
     dropped: dict[str, list[dt.date]] = field(default_factory=dict)
     deleted_rows: dict[str, int] = field(default_factory=dict)
     partitions: dict[str, int] = field(default_factory=dict)
+    postponed: list[tuple[str, dt.date]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return any(self.rolled_up.values()) or any(self.dropped.values()) or any(self.deleted_rows.values())
+        done = (self.rolled_up, self.dropped, self.deleted_rows)
+        return any(any(d.values()) for d in done) or bool(self.postponed)
 
 
 @dataclass(frozen=True)
@@ -95,16 +103,20 @@ def keep_bounded(now: dt.datetime | None = None) -> Upkeep:
         plain = [table for (table,) in cur.fetchall()]
     for parent in parents:
         days = _days(parent)
-        if plan.drop_before:
-            upkeep.dropped[parent] = [day for day in days if day < plan.drop_before]
-            for day in upkeep.dropped[parent]:
-                _one_day(parent, day, "drop_day")
-        upkeep.rolled_up[parent] = []
+        upkeep.dropped[parent], upkeep.rolled_up[parent] = [], []
         for day, rolled_up in days.items():
-            if rolled_up or day >= plan.roll_up_before or (plan.drop_before and day < plan.drop_before):
+            if plan.drop_before and day < plan.drop_before:
+                step, done = "drop_day", upkeep.dropped[parent]
+            elif not rolled_up and day < plan.roll_up_before:
+                step, done = "roll_up_day", upkeep.rolled_up[parent]
+            else:
                 continue
-            if _one_day(parent, day, "roll_up_day"):
-                upkeep.rolled_up[parent].append(day)
+            try:
+                if _one_day(parent, day, step):
+                    done.append(day)
+            except psycopg2.errors.LockNotAvailable:
+                log.warning("partitions: %s of %s %s waits for the next run (its locks are busy)", step, parent, day)
+                upkeep.postponed.append((parent, day))
         upkeep.partitions[parent] = _count(parent)
     if plan.drop_before:
         cutoff = dt.datetime.combine(plan.drop_before, dt.time())
@@ -127,9 +139,10 @@ def _days(parent: str) -> dict[dt.date, bool]:
         return {day: rolled_up for day, rolled_up, _ in cur.fetchall()}
 
 
-def _one_day(parent: str, day: dt.date, step: str, **params) -> int:
+def _one_day(parent: str, day: dt.date, step: str) -> int:
     with db.transaction() as cur:
-        cur.execute(sqlfiles.load(f"pipeline/partitions/{step}"), {"partitioned": parent, "day": day, **params})
+        cur.execute(sqlfiles.load("pipeline/partitions/lock_timeout"), {"timeout": UPKEEP_LOCK_TIMEOUT})
+        cur.execute(sqlfiles.load(f"pipeline/partitions/{step}"), {"partitioned": parent, "day": day})
         return cur.fetchone()[0]
 
 
