@@ -230,3 +230,22 @@ def test_backfill_keeps_partitions_bounded_on_every_run(pipeline):
     assert ran.returncode == 0, ran.stderr
     assert "store.orders: 1 day(s) rolled up, 1 partitions" in ran.stderr
     assert _orders_partitions(pipeline) == [f"orders_{window.start:%Y%m%d}"]
+
+
+def test_a_roll_up_waits_for_a_swap_into_its_day_and_leaves_the_day_to_the_next_run(pipeline, monkeypatch):
+    window = pipeline.window(0)
+    pipeline.generate(window, customers=3, orders=10)
+    assert run_windows(window).name == "SUCCESS"
+    hashes = table_hashes(pipeline.warehouse_url)
+    monkeypatch.setattr(partitions, "UPKEEP_LOCK_TIMEOUT", "1s")
+    # a swap into the day holds the day's lock until its commit (storepipe.swap_in_window)
+    with closing(psycopg2.connect(pipeline.warehouse_url)) as swap, swap.cursor() as cur:
+        cur.execute("select storepipe.lock_day('orders', %s)", (window.start.date(),))
+        busy = partitions.keep_bounded()
+        assert busy.postponed == [("store.orders", window.start.date())]
+        assert busy.rolled_up == {"staging.stg_orders": [window.start.date()], "store.orders": []}
+        swap.rollback()
+    assert _orders_partitions(pipeline) == [f"orders_{window.start:%Y%m%d_%H%M}"]
+    assert partitions.keep_bounded().rolled_up["store.orders"] == [window.start.date()]
+    assert _orders_partitions(pipeline) == [f"orders_{window.start:%Y%m%d}"]
+    assert table_hashes(pipeline.warehouse_url) == hashes

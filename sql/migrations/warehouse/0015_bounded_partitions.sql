@@ -88,8 +88,9 @@ begin
     where pg_class.oid = parent;
     own := storepipe.window_partition_name(parent_name, window_start);
     perform storepipe.lock_day(parent_name, window_start::date);
-    -- a table lock taken after it makes this session see the catalog as the day's last holder left it
-    execute format('lock table %s in access share mode', parent);
+    -- a table lock taken after it makes this session see the catalog as the day's last holder left
+    -- it (`only`: LOCK TABLE on a parent would lock every partition too)
+    execute format('lock table only %s in access share mode', parent);
     day_part := to_regclass(
         format('%I.%I', parent_schema, storepipe.day_partition_name(parent_name, window_start::date))
     );
@@ -130,7 +131,7 @@ begin
     where pg_class.oid = parent;
     day_name := storepipe.day_partition_name(parent_name, day);
     perform storepipe.lock_day(parent_name, day);
-    execute format('lock table %s in access share mode', parent);
+    execute format('lock table only %s in access share mode', parent);
     if to_regclass(format('%I.%I', parent_schema, day_name)) is not null then
         return 0;
     end if;
@@ -156,7 +157,7 @@ begin
     end loop;
     -- a re-run of one of the day's windows deletes by window_start
     execute format('create index on %I.%I (window_start)', parent_schema, day_name);
-    execute format('lock table %s in access exclusive mode', parent);
+    execute format('lock table only %s in access exclusive mode', parent);
     foreach part in array rolled loop
         execute format('drop table %I.%I', parent_schema, part);
     end loop;
@@ -184,7 +185,7 @@ begin
     from pg_class inner join pg_namespace on pg_class.relnamespace = pg_namespace.oid
     where pg_class.oid = parent;
     perform storepipe.lock_day(parent_name, day);
-    execute format('lock table %s in access exclusive mode', parent);
+    execute format('lock table only %s in access exclusive mode', parent);
     for part in
         select child.relname
         from pg_inherits inner join pg_class as child on pg_inherits.inhrelid = child.oid
