@@ -24,9 +24,9 @@ from tests.helpers import query, run_windows, storepipe_cli, table_hashes
 
 PARENTS = ("store.orders", "staging.stg_orders")
 DAYS = 60
-FULL_DAYS = 3  # the newest days get all 288 windows; earlier ones their first hour's (PostgreSQL makes
+FULL_DAYS = 2  # the newest days get all 288 windows; earlier ones their first hour's (PostgreSQL makes
 # about 100 partitions a second on a busy CI machine: 60 full days of both tables would take ten minutes)
-EARLY_WINDOWS = 12
+EARLY_WINDOWS = 6
 FIRST_DAY = dt.datetime(2025, 1, 1)
 
 # one day's windows of one table: each window's partition (named as every swap names it) and one row in it
