@@ -93,50 +93,42 @@ def bound(retained_days: int | None = None) -> int:
 
 
 def keep_bounded(now: dt.datetime | None = None) -> Upkeep:
-    """Roll up closed days and drop days past retention in every table partitioned by window, a day at a time."""
+    """Roll up closed days and drop days past retention in every table partitioned by window, a day at a time.
+
+    With nothing to do it costs one catalog query on the process's lookup connection, so a no-op
+    cron run stays a handful of queries (invariant 8).
+    """
     plan = horizon(now)
     upkeep = Upkeep()
-    with db.transaction() as cur:
-        cur.execute(sqlfiles.load("pipeline/partitions/partitioned_tables"))
-        parents = [f"{schema}.{table}" for schema, table in cur.fetchall()]
-        cur.execute(sqlfiles.load("pipeline/partitions/store_tables"))
-        plain = [table for (table,) in cur.fetchall()]
-    for parent in parents:
-        days = _days(parent)
-        upkeep.dropped[parent], upkeep.rolled_up[parent] = [], []
-        for day, rolled_up in days.items():
-            if plan.drop_before and day < plan.drop_before:
-                step, done = "drop_day", upkeep.dropped[parent]
-            elif not rolled_up and day < plan.roll_up_before:
-                step, done = "roll_up_day", upkeep.rolled_up[parent]
-            else:
-                continue
-            try:
-                if _one_day(parent, day, step):
-                    done.append(day)
-            except psycopg2.errors.LockNotAvailable:
-                log.warning("partitions: %s of %s %s waits for the next run (its locks are busy)", step, parent, day)
-                upkeep.postponed.append((parent, day))
-        upkeep.partitions[parent] = _count(parent)
+    cur = db.shared().cursor()
+    cur.execute(
+        sqlfiles.load("pipeline/partitions/days_to_keep"),
+        {"drop_before": plan.drop_before, "roll_up_before": plan.roll_up_before},
+    )
+    for parent, day, step in cur.fetchall():
+        done = upkeep.dropped if step == "drop_day" else upkeep.rolled_up
+        try:
+            if _one_day(parent, day, step):
+                done.setdefault(parent, []).append(day)
+        except psycopg2.errors.LockNotAvailable:
+            log.warning("partitions: %s of %s %s waits for the next run (its locks are busy)", step, parent, day)
+            upkeep.postponed.append((parent, day))
     if plan.drop_before:
         cutoff = dt.datetime.combine(plan.drop_before, dt.time())
+        with db.transaction() as cur:
+            cur.execute(sqlfiles.load("pipeline/partitions/store_tables"))
+            plain = [table for (table,) in cur.fetchall()]
         for table in plain:
             with db.transaction() as cur:
                 target = sqlfiles.qualified("store", table)
                 cur.execute(sqlfiles.compose("pipeline/partitions/delete_before", target=target), {"cutoff": cutoff})
                 upkeep.deleted_rows[f"store.{table}"] = cur.rowcount
     if upkeep.changed:
+        upkeep.partitions = counts()
         log.info(
             "partitions: rolled up %s, dropped %s, deleted %s", upkeep.rolled_up, upkeep.dropped, upkeep.deleted_rows
         )
     return upkeep
-
-
-def _days(parent: str) -> dict[dt.date, bool]:
-    """Each day the table holds, oldest first: whether it is rolled up."""
-    with db.transaction() as cur:
-        cur.execute(sqlfiles.load("pipeline/partitions/partition_days"), {"partitioned": parent})
-        return {day: rolled_up for day, rolled_up, _ in cur.fetchall()}
 
 
 def _one_day(parent: str, day: dt.date, step: str) -> int:
