@@ -99,6 +99,19 @@ class warehouse(luigi.Config):
         " locks) is given up after about twice this (0: the system's defaults).",
     )
 
+    roll_up_after_days = luigi.IntParameter(
+        default=1,
+        significant=False,
+        description="Whole days a closed day's windows keep one partition each (so that re-runs and late files"
+        " of the cron's look-back are cheap swaps) before the cron path rolls the day into one partition.",
+    )
+    retention_days = luigi.IntParameter(
+        default=0,
+        significant=False,
+        description="Days of store.* rows (and staging.stg_orders') the warehouse keeps; older days are dropped"
+        " by the cron path (the lake keeps them; `storepipe backfill --force` replays them). 0: keep everything.",
+    )
+
     @property
     def url(self) -> str:
         return setting("WAREHOUSE_URL")

@@ -83,6 +83,7 @@ def status(args) -> int:
 def backfill(args) -> int:
     from storepipe.cli import render
     from storepipe.ops import backfill, late
+    from storepipe.warehouse import partitions
 
     counts = (("--workers", args.workers, 1), ("--task-limit", args.task_limit, 0))
     for flag, value, least in (*counts, ("--windows-per-build", args.windows_per_build, 1)):
@@ -97,6 +98,9 @@ def backfill(args) -> int:
         for line in late.describe(sorted(found.reopen), found):
             print(line.replace("re-opened", "would re-open"))
         return 0
+    upkeep = partitions.keep_bounded()
+    if upkeep.changed:
+        print(render.upkeep_line(upkeep), file=sys.stderr, flush=True)
     reopened = [w for w in late.record(found) if w.start not in {t.start for t in plan.todo}]
     if not plan.todo and not reopened:
         print(f"backfill {span}: all {len(windows)} windows complete, nothing to do")

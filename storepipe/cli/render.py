@@ -191,3 +191,21 @@ def backfill_outcome(span: str, outcome, held_back: int) -> list[tuple[str, bool
     for start, why in sorted(outcome.failed.items()):
         lines.append((f"storepipe: window {start:%Y-%m-%dT%H:%M} failed: {why}", True))
     return lines
+
+
+def upkeep_line(upkeep) -> str:
+    """One line for what the cron path did to keep partitions bounded."""
+    parts = []
+    for parent, count in upkeep.partitions.items():
+        done = []
+        if upkeep.rolled_up.get(parent):
+            done.append(f"{len(upkeep.rolled_up[parent])} day(s) rolled up")
+        if upkeep.dropped.get(parent):
+            done.append(f"{len(upkeep.dropped[parent])} day(s) dropped")
+        parts.append(f"{parent}: {', '.join(done) or 'unchanged'}, {count} partitions")
+    if upkeep.postponed:
+        parts.append(f"{len(upkeep.postponed)} day(s) postponed to the next run (locks busy)")
+    deleted = sum(upkeep.deleted_rows.values())
+    if deleted:
+        parts.append(f"{deleted} rows past retention deleted from {', '.join(upkeep.deleted_rows)}")
+    return "partitions: " + "; ".join(parts)

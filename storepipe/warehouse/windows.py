@@ -2,7 +2,9 @@
 
 A table partitioned by window (store.orders, staging.stg_orders: the tables that grow with the order
 volume) gets a fresh table, created in the caller's transaction and swapped in for the window's
-partition at the end; any other table has the window's rows deleted before the new ones go in.
+partition at the end, or, once the window's day is rolled up into one partition (`partitions`),
+moved into that day's partition in place of the window's old rows; any other table has the window's
+rows deleted before the new ones go in.
 Either way the caller fills `target` between `before` and `after`, in one transaction.
 """
 
@@ -41,16 +43,9 @@ def replacement(cur, schema: str, table: str, window: Window) -> Replacement:
         delete = sqlfiles.compose("pipeline/windows/delete_window", target=parent)
         return Replacement([delete], parent, [], params)
     cur.execute(sqlfiles.load("pipeline/windows/window_partition_name"), {**params, "parent": table})
-    name = cur.fetchone()[0]
-    fresh = f"{name}_new"
-    swap = sqlfiles.compose(
-        "pipeline/windows/swap_in_partition",
-        parent=parent,
-        partition=sqlfiles.qualified(schema, name),
-        partition_name=pgsql.Identifier(name),
-        fresh=sqlfiles.qualified(schema, fresh),
-    )
+    fresh = f"{cur.fetchone()[0]}_new"
     create = pgsql.SQL(sqlfiles.load("pipeline/windows/create_window_table"))
+    swap = pgsql.SQL(sqlfiles.load("pipeline/windows/swap_in_window"))
     params = {**params, "parent": f"{schema}.{table}", "fresh": fresh}
     return Replacement([create], sqlfiles.qualified(schema, fresh), [swap], params)
 

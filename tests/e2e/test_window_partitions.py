@@ -47,7 +47,7 @@ def test_a_forced_rerun_swaps_in_only_its_own_windows_partition(pipeline, parent
     assert table_hashes(pipeline.warehouse_url) == hashes
 
 
-def test_migration_0008_moves_loaded_orders_into_one_partition_per_window(pipeline):
+def test_migrations_0008_and_0015_move_loaded_orders_into_one_partition_per_window(pipeline):
     database = "warehouse_premigration"
     admin = _admin(pipeline.env)
     with admin.cursor() as cur:
@@ -68,11 +68,21 @@ def test_migration_0008_moves_loaded_orders_into_one_partition_per_window(pipeli
                 (w1, w2),
             )
         with backend.lock():
+            backend.apply_migrations(backend.to_apply(migrations.filter(lambda m: m.id < "0015")))
+        assert [(name, bound) for name, _, bound in query(url, PARTITIONS, ("store.orders",))] == [
+            (f"orders_{w:%Y%m%d_%H%M}", f"FOR VALUES IN ('{w:%Y-%m-%d %H:%M:%S}')") for w in (w1, w2)
+        ]
+        # migration 0015 re-partitions by range (so that a rolled-up day is one bound), windows kept
+        with backend.lock():
             backend.apply_migrations(backend.to_apply(migrations))
     finally:
         backend.connection.close()
 
     assert [(name, bound) for name, _, bound in query(url, PARTITIONS, ("store.orders",))] == [
-        (f"orders_{w:%Y%m%d_%H%M}", f"FOR VALUES IN ('{w:%Y-%m-%d %H:%M:%S}')") for w in (w1, w2)
+        (
+            f"orders_{w:%Y%m%d_%H%M}",
+            f"FOR VALUES FROM ('{w:%Y-%m-%d %H:%M:%S}') TO ('{w:%Y-%m-%d %H}:{w.minute + 1:02}:00')",
+        )
+        for w in (w1, w2)
     ]
     assert query(url, "select window_start, count(*) from store.orders group by 1 order by 1") == [(w1, 3), (w2, 3)]

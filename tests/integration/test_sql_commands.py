@@ -37,12 +37,13 @@ def test_sql_show_prints_the_statements_a_task_runs_and_they_run(pipeline):
     assert f"'{window.start:%Y-%m-%dT%H:%M:%S}'::timestamp" in statements[0]
     assert 'insert into "staging"."stg_customers" ("customer_id", "first_name"' in statements[1]
 
-    # a window model on a table partitioned by window: fill a fresh table, then swap it in
+    # a window model on a table partitioned by window: fill a fresh table, then swap it in (or, in a
+    # rolled-up day, move its rows into the day's partition)
     swap = _shown("stg_orders", window)
     partition = f"stg_orders_{window.start:%Y%m%d_%H%M}"
     assert "storepipe.create_window_table('staging.stg_orders'::regclass, " in swap[0]
     assert f'insert into "staging"."{partition}_new" ("order_id", "customer_id"' in swap[1]
-    assert f'attach partition "staging"."{partition}"' in swap[-1]
+    assert f"storepipe.swap_in_window('staging.stg_orders'::regclass, '{partition}_new', " in swap[-1]
 
     # a by_key model: stage its rows, delete their keys, insert them, free the staging table
     by_key = _shown("fct_orders", window)
