@@ -9,6 +9,7 @@ import os
 import shlex
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -56,6 +57,14 @@ READER_PASSWORD = "reader"
 # change capture's replication role: reads the customers log through a slot, writes nothing
 CAPTURE = "storepipe_capture"
 CAPTURE_PASSWORD = "capture"
+# reads analytics (and store.states) only: what Metabase and analysts' psql use
+ANALYST = "storepipe_analyst"
+ANALYST_PASSWORD = "analyst"
+# luigid's task history: its own database, its own role
+LUIGID_ROLE = "storepipe_luigid"
+LUIGID_PASSWORD = "luigid"
+# the longest socket path a Unix-domain socket takes on Linux (sun_path less its final NUL)
+SOCKET_PATH_MAX = 107
 BUCKET = "orders"
 # luigid's task history; SQLAlchemy 2 with sqlite breaks luigi 3.8.1's history, PostgreSQL does not
 HISTORY_DB = "luigi_history"
@@ -175,6 +184,7 @@ def _start_postgres(home: Path) -> Path:
 
 
 def _run_postgres(pgdata: Path) -> Path:
+    _require_short_socket_path(pgdata)
     # pgserver keeps one handle per data folder per process; after a `down` that handle is stale
     cached = pgserver.PostgresServer._instances.get(pgdata)
     if cached is not None and not _postmaster_alive(pgdata):
@@ -184,8 +194,34 @@ def _run_postgres(pgdata: Path) -> Path:
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as err:
         raise StorepipeError(f"embedded PostgreSQL did not start: {err}", str(pgdata / "log"), "read that log") from err
     socket_dir = server.get_postmaster_info().socket_dir
+    _require_private_socket_dir(socket_dir, pgdata)
     _wait(lambda: _pg_answers(_pg_url(socket_dir, "postgres", None, "postgres")), "postgres", pgdata / "log")
     return socket_dir
+
+
+def _require_short_socket_path(pgdata: Path) -> None:
+    """The socket goes in the data folder (mode 0700), never in pgserver's fallback for long paths,
+    a folder it makes world-writable when run as root: there, anyone could plant a socket."""
+    socket_path = pgdata / ".s.PGSQL.5432"
+    if len(os.fsencode(socket_path)) > SOCKET_PATH_MAX:
+        raise ConfigError(
+            f"the dev stack's folder is too deep for PostgreSQL's socket ({len(os.fsencode(socket_path))} bytes"
+            f" in {socket_path}, at most {SOCKET_PATH_MAX})",
+            "STOREPIPE_HOME",
+            "set STOREPIPE_HOME to a shorter path",
+        )
+
+
+def _require_private_socket_dir(socket_dir: Path, pgdata: Path) -> None:
+    """The superuser is trusted on the socket: only its owner may reach it (stopped if anyone else may)."""
+    mode = Path(socket_dir).stat().st_mode
+    if mode & (stat.S_IWOTH | stat.S_IWGRP):
+        _stop_postgres(pgdata)
+        raise ConfigError(
+            f"PostgreSQL's socket folder {socket_dir} is writable by other users (mode {stat.S_IMODE(mode):o})",
+            "the dev stack",
+            "make it 0700 (chmod 700), or set STOREPIPE_HOME to a short path of your own",
+        )
 
 
 def _apply_server_settings(admin_url: str) -> bool:
@@ -208,12 +244,21 @@ def _provision(pgdata: Path, socket_dir: Path) -> None:
     with _autocommit(admin) as cursor:
         cursor.execute(
             sqlfiles.load("devstack/setup_roles"),
-            {"sde_password": SDE_PASSWORD, "reader_password": READER_PASSWORD, "capture_password": CAPTURE_PASSWORD},
+            {
+                "sde_password": SDE_PASSWORD,
+                "reader_password": READER_PASSWORD,
+                "capture_password": CAPTURE_PASSWORD,
+                "analyst_password": ANALYST_PASSWORD,
+                "luigid_password": LUIGID_PASSWORD,
+            },
         )
         cursor.execute(sqlfiles.load("devstack/missing_databases"), {"names": ["source", "warehouse", HISTORY_DB]})
         for (name,) in cursor.fetchall():
             log.info("creating database %s", name)
             cursor.execute(sqlfiles.load(f"devstack/create_database_{name}"))
+        cursor.execute(sqlfiles.load("devstack/luigi_history_owner"))
+    with _autocommit(_pg_url(socket_dir, "postgres", None, HISTORY_DB)) as cursor:
+        cursor.execute(sqlfiles.load("devstack/luigi_history_tables"))
     _require_passwords(pgdata, admin)
     migrate.migrate(_pg_url(socket_dir, "postgres", None, "source"), "source")
     # as sde, so the warehouse schemas and tables belong to the pipeline's own role
@@ -238,6 +283,7 @@ def _database_urls(socket_dir: Path) -> dict[str, str]:
         "SOURCE_DB_URL": _pg_url(socket_dir, READER, READER_PASSWORD, "source"),
         "SOURCE_DB_ADMIN_URL": _pg_url(socket_dir, "postgres", None, "source"),
         "SOURCE_DB_CAPTURE_URL": _pg_url(socket_dir, CAPTURE, CAPTURE_PASSWORD, "source"),
+        "WAREHOUSE_ANALYST_URL": _pg_url(socket_dir, ANALYST, ANALYST_PASSWORD, "warehouse"),
     }
 
 
@@ -349,7 +395,9 @@ def _ensure(home: Path, name: str, port: int, command: Callable[[int], list[str]
 
 def _write_luigid_config(home: Path, socket_dir: Path) -> Path:
     """luigid's own config: state file under the home, task history in the embedded PostgreSQL."""
-    history = _pg_url(socket_dir, "sde", SDE_PASSWORD, HISTORY_DB).replace("postgresql://", "postgresql+psycopg2://")
+    history = _pg_url(socket_dir, LUIGID_ROLE, LUIGID_PASSWORD, HISTORY_DB).replace(
+        "postgresql://", "postgresql+psycopg2://"
+    )
     path = home / "luigid" / "luigi.cfg"
     path.write_text(
         "# written by `storepipe up` for the dev stack's luigid\n"
