@@ -4,7 +4,8 @@
 -- slot; storepipe_analyst reads the warehouse's marts (its grants: warehouse migration 0016);
 -- storepipe_luigid owns luigid's task history database. None is a superuser, none may run
 -- programs or read files on the server (COPY ... TO PROGRAM, pg_read_file).
--- (the two lines below only give sqlfluff a literal to parse where a password parameter goes)
+-- (the lines below only give sqlfluff a literal to parse where a password parameter goes; the
+-- secret scan skips them: .secrets.baseline's exclude-lines filter)
 -- sqlfluff:templater:placeholder:sde_password:'lint_only'
 -- sqlfluff:templater:placeholder:reader_password:'lint_only'
 -- sqlfluff:templater:placeholder:capture_password:'lint_only'
