@@ -94,9 +94,9 @@ def test_variables_refuse_bad_values(terraform, tmp_path, name, value):
 def test_variables_accept_good_values(terraform, tmp_path):
     result = plan_variables(terraform, tmp_path, {**GOOD_VARS, "admin_cidr": "198.51.100.0/24"})
     assert result.returncode == 0, result.stdout + result.stderr
-    commit = plan_variables(
-        terraform, tmp_path / "commit", {**GOOD_VARS, "repo_ref": "0123456789abcdef" * 2 + "01234567"}
-    )
+    (tmp_path / "commit").mkdir()
+    pinned = {**GOOD_VARS, "repo_ref": "0123456789abcdef" * 2 + "01234567"}  # a full commit id
+    commit = plan_variables(terraform, tmp_path / "commit", pinned)
     assert commit.returncode == 0, commit.stdout + commit.stderr
 
 
