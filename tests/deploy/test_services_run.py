@@ -184,7 +184,8 @@ def test_worker_runs_a_window_through_the_luigid_service_which_records_history_i
         )
         assert result.returncode == 0, result.stdout + result.stderr
         assert query(pipeline.warehouse_url, "select count(*) from analytics.fct_orders")[0][0] == 30
-        # luigid's history landed in the warehouse database, where docker/luigi.cfg puts it
+        # luigid's history landed where LUIGI_HISTORY_URL points (compose: its own database luigi_history;
+        # here the test's own database, so that every event counted is this luigid's)
         events = query(pipeline.warehouse_url, "select count(*) from task_events")[0][0]
         assert events > 0
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/history", timeout=10) as response:
