@@ -9,7 +9,7 @@ STOREPIPE := $(BIN)/storepipe
 WINDOW ?= 2024-01-01T10:00
 ENV_FILE := .storepipe/env
 
-.PHONY: help venv run up down status test ci lint format warehouse-migration db-migration report
+.PHONY: help venv run up down status test ci lint format warehouse-migration db-migration report security
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -53,6 +53,11 @@ format: venv ## apply ruff's formatting and fixes
 	$(BIN)/ruff check --fix .
 
 ci: lint test ## lint, then the tests
+
+# the same scans run in `make test` (tests/unit/test_security_scans.py); here for a quick look
+security: venv ## secret scan (detect-secrets, against .secrets.baseline) and bandit on the Python code
+	git ls-files -z --cached --others --exclude-standard | xargs -0 $(BIN)/detect-secrets-hook --baseline .secrets.baseline
+	$(BIN)/bandit -q -r storepipe docker benchmarks
 
 warehouse-migration: venv ## apply pending warehouse migrations (WAREHOUSE_URL)
 	$(STOREPIPE) migrate --which warehouse
@@ -106,7 +111,7 @@ infra-up: $(TF_KEY) ## create the EC2 host, buckets, role and budget from terraf
 	@test -f terraform/terraform.tfvars || { echo "storepipe: terraform/terraform.tfvars is missing (make infra-up); copy terraform/terraform.tfvars.example and fill it in" >&2; exit 2; }
 	$(TF) apply
 
-infra-down: ## destroy all that infra-up made, the buckets' objects included (asks first)
+infra-down: ## destroy what infra-up made but the lake (Object Lock; README "Deploy to AWS") (asks first)
 	$(TF) destroy
 
 infra-config: ## print the deployment's outputs: host, SSH key, buckets

@@ -31,7 +31,8 @@ def _uuid(hex32: str, variant: str) -> str:
 
 def catalogue(seed: int) -> list[str]:
     """The store's items as ready CSV text `item_id,item_name`: the same in every file of a seed."""
-    rng = random.Random(f"bench-catalogue:{seed}")
+    # bandit B311: seeded synthetic benchmark data: reproducible by design, never a secret
+    rng = random.Random(f"bench-catalogue:{seed}")  # nosec B311
     return [
         f"{_uuid(rng.randbytes(16).hex(), rng.choice('89ab'))},{rng.choice(PRODUCTS)} {rng.choice(COLOURS)}"
         for _ in range(CATALOGUE)
@@ -40,7 +41,8 @@ def catalogue(seed: int) -> list[str]:
 
 def lines(window: Window, rows: int, seed: int = 0) -> Iterator[str]:
     """`rows` order lines (no header) delivered in time order across the window, in chunks of text."""
-    rng = random.Random(f"bench-orders:{seed}:{rows}")
+    # bandit B311: seeded synthetic benchmark data: reproducible by design, never a secret
+    rng = random.Random(f"bench-orders:{seed}:{rows}")  # nosec B311
     items = catalogue(seed)
     seconds = int((window.end - window.start).total_seconds())
     stamps = [f"{window.start + dt.timedelta(seconds=s):%Y-%m-%d %H:%M:%S}" for s in range(seconds)]

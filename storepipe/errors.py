@@ -41,6 +41,10 @@ class LakeMismatch(StorepipeError):
     """A lake object that is not what its extract marker recorded (changed, cut short or gone)."""
 
 
+class LakeObjectExists(StorepipeError):
+    """A lake write whose key holds another object already: the lake is written once, never replaced."""
+
+
 class ModelError(StorepipeError):
     """A transform model graph that cannot be built (unknown reference, cycle)."""
 

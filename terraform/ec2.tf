@@ -1,5 +1,7 @@
-# One Ubuntu LTS host that installs Docker, clones the project and starts the compose stack
-# (docker/compose.yaml) against the two S3 buckets, with the instance role for credentials.
+# One Ubuntu LTS host that installs Docker, checks out a pinned commit or tag of the project and
+# starts the compose stack (docker/compose.yaml + compose.aws.yaml) against the two S3 buckets. The
+# instance role's credentials reach the host alone (IMDS hop limit 1); the host hands a copy to the
+# worker and the generator (docker/aws-host/), never to Metabase or the risk API.
 
 data "aws_ami" "ubuntu" {
   most_recent = true
@@ -38,9 +40,10 @@ resource "aws_instance" "host" {
   ebs_optimized          = true
   monitoring             = false
 
+  # repo_url and repo_ref go in as single-quoted shell words (local.deploy_source), never as raw text
   user_data = templatefile("${path.module}/user_data.sh.tftpl", {
-    repo_url      = var.repo_url
-    repo_ref      = var.repo_ref
+    repo_url      = local.deploy_source.repo_url
+    repo_ref      = local.deploy_source.repo_ref
     region        = var.aws_region
     orders_bucket = aws_s3_bucket.orders.bucket
     lake_bucket   = aws_s3_bucket.lake.bucket
@@ -49,8 +52,9 @@ resource "aws_instance" "host" {
   metadata_options {
     http_endpoint = "enabled"
     http_tokens   = "required" # IMDSv2 only
-    # containers sit one network hop behind the host; they need the role's credentials too
-    http_put_response_hop_limit = 2
+    # the host alone: a container sits one hop further, so its requests for a token die on the way.
+    # The worker gets the role's credentials from the host instead (docker/compose.aws.yaml)
+    http_put_response_hop_limit = 1
   }
 
   root_block_device {

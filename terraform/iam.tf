@@ -1,5 +1,6 @@
-# The host's instance role: read and write objects in the two buckets, nothing else. No delete:
-# lake objects are immutable, and a re-run writes a new key rather than replacing one.
+# The host's instance role: read and write objects in the two buckets, nothing else. No delete, and
+# no replacing a lake object: the lake's bucket policy (s3.tf) refuses a PutObject without
+# If-None-Match: *, which storepipe/lake/objects.py sends, and Object Lock keeps every version.
 
 data "aws_iam_policy_document" "assume_ec2" {
   statement {

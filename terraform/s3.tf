@@ -1,5 +1,8 @@
 # The two buckets: the orders bucket (a source: CSV files by minute) and the lake (an immutable raw
-# copy of each window). Both private, encrypted, versioned and reachable over TLS only.
+# copy of each window). Both private, encrypted, versioned and reachable over TLS only. The lake is
+# write-once by rule, not by convention: a PutObject that does not ask If-None-Match: * is denied (so
+# the pipeline's credentials cannot replace a key), every version is locked for lake_retention_days
+# (Object Lock, governance mode), and `make infra-down` cannot delete it (no force_destroy).
 
 resource "aws_s3_bucket" "orders" {
   #checkov:skip=CKV_AWS_18:access logs would need a third bucket; CloudTrail data events are the place for an audit trail if one is wanted
@@ -15,8 +18,26 @@ resource "aws_s3_bucket" "lake" {
   #checkov:skip=CKV_AWS_144:cross-region replication doubles the cost; the lake is rebuilt from the sources if a region is lost
   #checkov:skip=CKV_AWS_145:SSE-S3 (AES256) encrypts at rest; a customer-managed KMS key adds a monthly charge for no gain on demo data
   #checkov:skip=CKV2_AWS_62:nothing consumes bucket events; the loads read the lake by key
+  #checkov:skip=CKV_AWS_143:false positive: object lock is enabled here and configured by aws_s3_bucket_object_lock_configuration.lake
   bucket_prefix = "${var.project}-lake-"
-  force_destroy = true
+  # the only source a replay could use: destroying it takes emptying it first, by hand (README "Deploy")
+  force_destroy       = false
+  object_lock_enabled = true
+}
+
+resource "aws_s3_bucket_object_lock_configuration" "lake" {
+  bucket = aws_s3_bucket.lake.id
+
+  rule {
+    default_retention {
+      # governance: no one deletes or overwrites a locked version, unless an administrator holding
+      # s3:BypassGovernanceRetention (not the host's role) says so explicitly
+      mode = "GOVERNANCE"
+      days = var.lake_retention_days
+    }
+  }
+
+  depends_on = [aws_s3_bucket_versioning.this]
 }
 
 locals {
@@ -81,8 +102,13 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
       days_after_initiation = 2
     }
 
-    noncurrent_version_expiration {
-      noncurrent_days = 30
+    # the orders bucket's replaced versions go after 30 days; the lake's are never replaced, and
+    # Object Lock keeps each version for its retention anyway
+    dynamic "noncurrent_version_expiration" {
+      for_each = each.key == "orders" ? [30] : []
+      content {
+        noncurrent_days = noncurrent_version_expiration.value
+      }
     }
   }
 
@@ -110,6 +136,36 @@ data "aws_iam_policy_document" "tls_only" {
       test     = "Bool"
       variable = "aws:SecureTransport"
       values   = ["false"]
+    }
+  }
+
+  # the lake only: a write that would replace an object is refused by S3 itself, whoever asks
+  dynamic "statement" {
+    for_each = each.key == "lake" ? [each.value.arn] : []
+    content {
+      sid       = "DenyWritesThatCouldReplace"
+      effect    = "Deny"
+      actions   = ["s3:PutObject"]
+      resources = ["${statement.value}/*"]
+
+      principals {
+        type        = "*"
+        identifiers = ["*"]
+      }
+
+      condition {
+        test     = "Null"
+        variable = "s3:if-none-match"
+        values   = ["true"]
+      }
+
+      # the requests that make an object (PutObject, CompleteMultipartUpload); a multipart upload's
+      # first steps carry no condition and publish nothing
+      condition {
+        test     = "Bool"
+        variable = "s3:ObjectCreationOperation"
+        values   = ["true"]
+      }
     }
   }
 }

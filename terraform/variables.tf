@@ -68,19 +68,30 @@ variable "repo_url" {
   type        = string
 
   validation {
-    condition     = can(regex("^https://[^\\s]+$", var.repo_url))
-    error_message = "The repo_url must be an https:// URL the host can clone without credentials."
+    # no shell syntax ($, `, quotes, ;, &, |, spaces, ...): the URL reaches a boot script
+    condition     = can(regex("^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~/%+-]*)?$", var.repo_url))
+    error_message = "The repo_url must be a plain https:// URL (letters, digits and . _ ~ / % + -) the host can clone without credentials."
   }
 }
 
 variable "repo_ref" {
-  description = "Branch or tag of repo_url to deploy."
+  description = "What the host deploys: a release tag (v1.2.0) or a full 40-character commit id; never a branch, which moves."
   type        = string
-  default     = "main"
 
   validation {
-    condition     = can(regex("^[A-Za-z0-9._/-]+$", var.repo_ref))
-    error_message = "The repo_ref must be a branch or tag name (letters, digits, . _ / -)."
+    condition     = can(regex("^([0-9a-f]{40}|v?[0-9]+(\\.[0-9]+){1,2}([-+][0-9A-Za-z.-]+)?)$", var.repo_ref))
+    error_message = "The repo_ref must be a version tag such as v1.2.0 or a full 40-character commit id, not a branch name."
+  }
+}
+
+variable "lake_retention_days" {
+  description = "Days each lake object version is locked (S3 Object Lock, governance mode) against deletion and overwrite."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.lake_retention_days >= 1 && var.lake_retention_days <= 3650 && floor(var.lake_retention_days) == var.lake_retention_days
+    error_message = "The lake_retention_days must be a whole number of days between 1 and 3650."
   }
 }
 

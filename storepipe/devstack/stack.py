@@ -9,7 +9,8 @@ import os
 import shlex
 import signal
 import socket
-import subprocess
+import stat
+import subprocess  # nosec B404  # the dev stack starts its servers as child processes
 import sys
 import time
 import urllib.error
@@ -49,13 +50,22 @@ CMDLINE_MARK = {"s3": "moto.server", "risk_api": "storepipe.simulator.risk_api_a
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 
-# dev-stack-only credentials (the original project's README defaults); deployed stacks use real secrets
-SDE_PASSWORD = "password"
+# dev-stack-only credentials (the original project's README defaults); deployed stacks use real secrets.
+# Each is marked for bandit (B105) and detect-secrets: a fixed local default on a 0700 socket, not a secret
+SDE_PASSWORD = "password"  # nosec B105  # pragma: allowlist secret
 READER = "storepipe_reader"
-READER_PASSWORD = "reader"
+READER_PASSWORD = "reader"  # nosec B105  # pragma: allowlist secret
 # change capture's replication role: reads the customers log through a slot, writes nothing
 CAPTURE = "storepipe_capture"
-CAPTURE_PASSWORD = "capture"
+CAPTURE_PASSWORD = "capture"  # nosec B105  # pragma: allowlist secret
+# reads analytics (and store.states) only: what Metabase and analysts' psql use
+ANALYST = "storepipe_analyst"
+ANALYST_PASSWORD = "analyst"  # nosec B105  # pragma: allowlist secret
+# luigid's task history: its own database, its own role
+LUIGID_ROLE = "storepipe_luigid"
+LUIGID_PASSWORD = "luigid"  # nosec B105  # pragma: allowlist secret
+# the longest socket path a Unix-domain socket takes on Linux (sun_path less its final NUL)
+SOCKET_PATH_MAX = 107
 BUCKET = "orders"
 # luigid's task history; SQLAlchemy 2 with sqlite breaks luigi 3.8.1's history, PostgreSQL does not
 HISTORY_DB = "luigi_history"
@@ -175,6 +185,7 @@ def _start_postgres(home: Path) -> Path:
 
 
 def _run_postgres(pgdata: Path) -> Path:
+    _require_short_socket_path(pgdata)
     # pgserver keeps one handle per data folder per process; after a `down` that handle is stale
     cached = pgserver.PostgresServer._instances.get(pgdata)
     if cached is not None and not _postmaster_alive(pgdata):
@@ -184,8 +195,34 @@ def _run_postgres(pgdata: Path) -> Path:
     except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as err:
         raise StorepipeError(f"embedded PostgreSQL did not start: {err}", str(pgdata / "log"), "read that log") from err
     socket_dir = server.get_postmaster_info().socket_dir
+    _require_private_socket_dir(socket_dir, pgdata)
     _wait(lambda: _pg_answers(_pg_url(socket_dir, "postgres", None, "postgres")), "postgres", pgdata / "log")
     return socket_dir
+
+
+def _require_short_socket_path(pgdata: Path) -> None:
+    """The socket goes in the data folder (mode 0700), never in pgserver's fallback for long paths,
+    a folder it makes world-writable when run as root: there, anyone could plant a socket."""
+    socket_path = pgdata / ".s.PGSQL.5432"
+    if len(os.fsencode(socket_path)) > SOCKET_PATH_MAX:
+        raise ConfigError(
+            f"the dev stack's folder is too deep for PostgreSQL's socket ({len(os.fsencode(socket_path))} bytes"
+            f" in {socket_path}, at most {SOCKET_PATH_MAX})",
+            "STOREPIPE_HOME",
+            "set STOREPIPE_HOME to a shorter path",
+        )
+
+
+def _require_private_socket_dir(socket_dir: Path, pgdata: Path) -> None:
+    """The superuser is trusted on the socket: only its owner may reach it (stopped if anyone else may)."""
+    mode = Path(socket_dir).stat().st_mode
+    if mode & (stat.S_IWOTH | stat.S_IWGRP):
+        _stop_postgres(pgdata)
+        raise ConfigError(
+            f"PostgreSQL's socket folder {socket_dir} is writable by other users (mode {stat.S_IMODE(mode):o})",
+            "the dev stack",
+            "make it 0700 (chmod 700), or set STOREPIPE_HOME to a short path of your own",
+        )
 
 
 def _apply_server_settings(admin_url: str) -> bool:
@@ -208,12 +245,21 @@ def _provision(pgdata: Path, socket_dir: Path) -> None:
     with _autocommit(admin) as cursor:
         cursor.execute(
             sqlfiles.load("devstack/setup_roles"),
-            {"sde_password": SDE_PASSWORD, "reader_password": READER_PASSWORD, "capture_password": CAPTURE_PASSWORD},
+            {
+                "sde_password": SDE_PASSWORD,
+                "reader_password": READER_PASSWORD,
+                "capture_password": CAPTURE_PASSWORD,
+                "analyst_password": ANALYST_PASSWORD,
+                "luigid_password": LUIGID_PASSWORD,
+            },
         )
         cursor.execute(sqlfiles.load("devstack/missing_databases"), {"names": ["source", "warehouse", HISTORY_DB]})
         for (name,) in cursor.fetchall():
             log.info("creating database %s", name)
             cursor.execute(sqlfiles.load(f"devstack/create_database_{name}"))
+        cursor.execute(sqlfiles.load("devstack/luigi_history_owner"))
+    with _autocommit(_pg_url(socket_dir, "postgres", None, HISTORY_DB)) as cursor:
+        cursor.execute(sqlfiles.load("devstack/luigi_history_tables"))
     _require_passwords(pgdata, admin)
     migrate.migrate(_pg_url(socket_dir, "postgres", None, "source"), "source")
     # as sde, so the warehouse schemas and tables belong to the pipeline's own role
@@ -238,6 +284,7 @@ def _database_urls(socket_dir: Path) -> dict[str, str]:
         "SOURCE_DB_URL": _pg_url(socket_dir, READER, READER_PASSWORD, "source"),
         "SOURCE_DB_ADMIN_URL": _pg_url(socket_dir, "postgres", None, "source"),
         "SOURCE_DB_CAPTURE_URL": _pg_url(socket_dir, CAPTURE, CAPTURE_PASSWORD, "source"),
+        "WAREHOUSE_ANALYST_URL": _pg_url(socket_dir, ANALYST, ANALYST_PASSWORD, "warehouse"),
     }
 
 
@@ -325,7 +372,8 @@ def _ensure(home: Path, name: str, port: int, command: Callable[[int], list[str]
     # the package may be used from a checkout without being installed
     child_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH")]))
     with open(log_path, "ab") as out:
-        proc = subprocess.Popen(
+        # bandit B603: the dev stack's own servers, started from fixed argument lists; no shell
+        proc = subprocess.Popen(  # nosec B603
             command(port),
             stdin=subprocess.DEVNULL,
             stdout=out,
@@ -349,7 +397,9 @@ def _ensure(home: Path, name: str, port: int, command: Callable[[int], list[str]
 
 def _write_luigid_config(home: Path, socket_dir: Path) -> Path:
     """luigid's own config: state file under the home, task history in the embedded PostgreSQL."""
-    history = _pg_url(socket_dir, "sde", SDE_PASSWORD, HISTORY_DB).replace("postgresql://", "postgresql+psycopg2://")
+    history = _pg_url(socket_dir, LUIGID_ROLE, LUIGID_PASSWORD, HISTORY_DB).replace(
+        "postgresql://", "postgresql+psycopg2://"
+    )
     path = home / "luigid" / "luigi.cfg"
     path.write_text(
         "# written by `storepipe up` for the dev stack's luigid\n"

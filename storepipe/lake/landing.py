@@ -6,7 +6,9 @@ import csv
 import io
 import json
 import logging
-from collections.abc import Iterable
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import IO
 
@@ -97,36 +99,41 @@ def land(
     lake: Lake,
     max_bad_share: float,
     segment: str | None = None,
+    on_failed: Callable[[IO[bytes]], None] | None = None,
 ) -> Landed:
     """Stream `rows` into the lake: valid rows to the data object, `Rejected` ones to the rejects object.
 
     If both objects exist already (a crash after landing, before the marker), they are kept,
-    never rewritten: a window's lake copy is immutable once written. When the window fails its
-    verdict (an unreadable file, too many bad rows), only the rejects object is published (the
-    caller records its rows in storepipe.quarantine, so `storepipe quarantine --window W` shows
-    why) and the verdict is raised. Any other error (a source down mid-stream) publishes nothing.
+    never rewritten: a window's lake copy is written once. When the window fails its verdict (an
+    unreadable file, too many bad rows), nothing is published: the lake holds landed windows only,
+    so the fixed source's next run can still write its keys. `on_failed` gets the rejects (a CSV
+    stream; the caller records them in storepipe.quarantine, so `storepipe quarantine --window W`
+    shows why) and the verdict is raised. Any other error (a source down mid-stream) publishes nothing.
     """
     data_key, rejects_key = keys(source, window, segment)
     if lake.exists(data_key) and lake.exists(rejects_key):
         log.info("%s for %s already in the lake at %s; keeping it", source, window, lake.locate(data_key))
         return Landed(data_key, rejects_key, _count(lake, data_key), _count(lake, rejects_key), lake.checksum(data_key))
     tally = Tally()
-    failed = None
-    with lake.write(rejects_key) as (rejects_out, _):
-        rejects = _csv_writer(rejects_out)
+    # the rejects wait on local disk until the verdict: published with the data, or handed to `on_failed`
+    with tempfile.TemporaryFile() as held:
+        text = io.TextIOWrapper(held, encoding="utf-8", newline="", write_through=True)
+        rejects = csv.writer(text, lineterminator=LINE_END.decode())
         rejects.writerow(QUARANTINE_COLUMNS)
-        try:
-            with lake.write(data_key) as (data_out, written):
-                data = _csv_writer(data_out)
-                data.writerow(columns)
-                _stream(source, window, rows, data, data_out, rejects, tally)
-                failed = verdict(source, window, tally, max_bad_share)
-                if failed:
-                    raise failed
-        except (TooManyBadRows, UnreadableFile) as err:
-            failed = err
-    if failed:
-        raise failed
+        with lake.write(data_key) as (data_out, written):
+            data = _csv_writer(data_out)
+            data.writerow(columns)
+            _stream(source, window, rows, data, data_out, rejects, tally)
+            text.detach()  # the file stays open for what follows
+            held.seek(0)
+            failed = verdict(source, window, tally, max_bad_share)
+            if failed:
+                if on_failed:
+                    on_failed(held)
+                raise failed
+            # rejects first: a data object in the lake always has its rejects beside it
+            with lake.write(rejects_key) as (rejects_out, _):
+                shutil.copyfileobj(held, rejects_out, 1024 * 1024)
     if tally.bad:
         log.warning(
             "%s %s: %d of %d rows quarantined (under the %.0f%% limit); see `storepipe quarantine --window %s`",

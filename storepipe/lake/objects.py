@@ -7,7 +7,7 @@ import io
 import logging
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -16,12 +16,14 @@ from urllib.parse import urlsplit
 from botocore.exceptions import ClientError
 
 from storepipe import config, s3
-from storepipe.errors import ConfigError, LakeMismatch
+from storepipe.errors import ConfigError, LakeMismatch, LakeObjectExists
 from storepipe.window import Window
 
 log = logging.getLogger(__name__)
 
 PART_BYTES = 8 * 1024 * 1024  # S3 multipart: parts are buffered one at a time, so memory stays flat
+# what S3 answers a conditional write whose key is taken (412), or is being written by another (409)
+TAKEN = ("PreconditionFailed", "ConditionalRequestConflict", "412", "409")
 
 
 def window_key(source: str, window: Window, name: str) -> str:
@@ -133,7 +135,14 @@ class Lake:
 
     @contextmanager
     def write(self, key: str) -> Iterator[tuple[IO[bytes], Written]]:
-        """Write an object that appears whole or not at all; on error nothing is published."""
+        """Write an object that appears whole or not at all, and only where no object is: the lake is
+        written once. On error nothing is published.
+
+        A key that is taken when the write ends fails it (`LakeObjectExists`) rather than being
+        replaced, unless it holds these very bytes (a run that crashed after publishing, repaired by
+        running again). On S3 the refusal is the server's (`If-None-Match: *`, so two writers racing
+        for one key cannot both win); on a folder it is a hard link, which fails on an existing name.
+        """
         written = Written(key)
         if self.scheme == "file":
             target = self.root / key
@@ -146,16 +155,29 @@ class Lake:
                         yield out, written
                     raw.flush()
                     os.fsync(raw.fileno())
-                os.replace(tmp, target)
-            except BaseException:
+                try:
+                    os.link(tmp, target)  # unlike os.replace, never over an existing object
+                except FileExistsError:
+                    self._refuse_unless_same(key, hashing.digest.hexdigest())
+            finally:
                 Path(tmp).unlink(missing_ok=True)
-                raise
         else:
-            with self._multipart(key) as sink:
+            with self._multipart(key, lambda: hashing.digest.hexdigest()) as sink:
                 hashing = _HashingWriter(sink)
                 with io.BufferedWriter(hashing, 256 * 1024) as out:
                     yield out, written
         written.checksum, written.size = hashing.digest.hexdigest(), hashing.size
+
+    def _refuse_unless_same(self, key: str, checksum: str) -> None:
+        """`key` was taken when a write of `checksum` ended: fine if it holds those bytes, else refused."""
+        if self.exists(key) and self.checksum(key) == checksum:
+            log.info("lake object %s exists with the same content; keeping it", self.locate(key))
+            return
+        raise LakeObjectExists(
+            f"lake object {self.locate(key)} exists already with other content, or is being written by another run",
+            "the lake is written once",
+            "another run landed this key first; re-run the window, which takes the landed copy",
+        )
 
     @contextmanager
     def open_verified(self, key: str, checksum: str) -> Iterator[IO[bytes]]:
@@ -190,7 +212,7 @@ class Lake:
         return digest.hexdigest()
 
     @contextmanager
-    def _multipart(self, key: str):
+    def _multipart(self, key: str, checksum: Callable[[], str]):
         s3, s3_key = self._s3(), self._s3_key(key)
         upload = s3.create_multipart_upload(Bucket=self.bucket, Key=s3_key)["UploadId"]
         parts: list[dict] = []
@@ -213,9 +235,19 @@ class Lake:
             yield sink
             if buffer or not parts:
                 flush()
+        except BaseException:
+            s3.abort_multipart_upload(Bucket=self.bucket, Key=s3_key, UploadId=upload)
+            raise
+        try:
+            # the object appears here, whole, and only if the key is free (S3 conditional writes)
             s3.complete_multipart_upload(
-                Bucket=self.bucket, Key=s3_key, UploadId=upload, MultipartUpload={"Parts": parts}
+                Bucket=self.bucket, Key=s3_key, UploadId=upload, MultipartUpload={"Parts": parts}, IfNoneMatch="*"
             )
+        except ClientError as err:
+            s3.abort_multipart_upload(Bucket=self.bucket, Key=s3_key, UploadId=upload)
+            if err.response.get("Error", {}).get("Code") not in TAKEN:
+                raise
+            self._refuse_unless_same(key, checksum())
         except BaseException:
             s3.abort_multipart_upload(Bucket=self.bucket, Key=s3_key, UploadId=upload)
             raise

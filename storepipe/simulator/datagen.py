@@ -142,7 +142,8 @@ def _batch(
     append: bool,
 ) -> dict[str, int]:
     """New and changed customers and orders timed in [since, until); every draw comes from `tag`'s rng."""
-    rng = random.Random(tag)
+    # bandit B311: seeded fake store data: reproducible by design, never a secret
+    rng = random.Random(tag)  # nosec B311
     fake = Faker("pt_BR")
     fake.seed_instance(tag)
     seconds = int((until - since).total_seconds())
@@ -226,7 +227,8 @@ def _new_customers(rng: random.Random, fake: Faker, count: int, moment) -> list[
 
 def _catalogue(seed: int) -> list[tuple[uuid.UUID, str]]:
     """The store's items: the same ids and names in every window of a seed, as a real catalogue would be."""
-    rng = random.Random(f"{seed}:catalogue")
+    # bandit B311: seeded fake store data: reproducible by design, never a secret
+    rng = random.Random(f"{seed}:catalogue")  # nosec B311
     fake = Faker("pt_BR")
     fake.seed_instance(f"{seed}:catalogue")
     return [

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from storepipe import config
-from storepipe.errors import StorepipeError, TooManyBadRows, UnreadableFile
+from storepipe.errors import StorepipeError
 from storepipe.lake import landing
 from storepipe.lake.objects import Lake
 from storepipe.rows import CUSTOMERS, ORDERS, RISK_SCORES, Source
@@ -41,16 +42,15 @@ class _Extract(WindowTask):
 
     def land(self, rows, segment: str | None = None) -> landing.Landed:
         """Land `rows` as the window's lake copy (or as one segment of it); a failed verdict shows its rejects."""
-        lake, name = Lake(), self.source.name
-        try:
-            return landing.land(
-                self.window, name, rows, list(self.source.columns), lake, self.source.max_bad_share, segment
-            )
-        except (TooManyBadRows, UnreadableFile):
-            # the rejects object is in the lake: show its rows in `storepipe quarantine`
-            rejects_key = landing.keys(name, self.window, segment)[1]
-            quarantine.record_failed_window(self.window, name, lambda: lake.open(rejects_key))
-            raise
+        name = self.source.name
+
+        def show_rejects(rejects) -> None:
+            # a failed window publishes nothing in the lake: show why in `storepipe quarantine`
+            quarantine.record_failed_window(self.window, name, lambda: contextlib.nullcontext(rejects))
+
+        return landing.land(
+            self.window, name, rows, list(self.source.columns), Lake(), self.source.max_bad_share, segment, show_rejects
+        )
 
 
 class ExtractCustomers(_Extract):

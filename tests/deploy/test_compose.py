@@ -16,7 +16,7 @@ STOREPIPE = files.REPO / "storepipe"
 # the port each service listens on inside the stack's network
 LISTENS = {"source-db": 5432, "warehouse-db": 5432, "minio": 9000, "risk-api": 8000, "luigid": 8082, "metabase": 3000}
 PUBLISHED = {"luigid": 8082, "metabase": 3000}
-ONE_SHOT = {"migrate", "create-buckets"}
+ONE_SHOT = {"migrate", "create-buckets", "minio-account"}
 # third-party images that start as root only to drop to their own user before serving
 DROPS_PRIVILEGES = {
     "postgres": "the entrypoint runs the server as the image's `postgres` user (gosu)",
@@ -56,6 +56,7 @@ def test_services_of_the_stack():
         "warehouse-db",
         "minio",
         "create-buckets",
+        "minio-account",
         "migrate",
         "risk-api",
         "generator",
@@ -134,14 +135,7 @@ def test_luigid_and_create_buckets_get_what_their_config_and_script_read():
     assert set(re.findall(r'os\.environ(?:\.get\(|\[)"(\w+)"', script)) <= set(environment("create-buckets"))
 
 
-def _init_roles() -> set[str]:
-    """The roles the source database's first start creates (docker/source-db-init/)."""
-    scripts = (files.DOCKER / "source-db-init").glob("*.sh")
-    return {role for script in scripts for role in re.findall(r"create role (\w+)", script.read_text())}
-
-
 def test_urls_point_at_services_of_the_stack():
-    assert {"storepipe_reader", "storepipe_capture"} <= _init_roles()
     for name in files.services():
         for key, value in environment(name).items():
             if not re.match(r"^(postgresql(\+psycopg2)?|http)://", value):
@@ -149,11 +143,9 @@ def test_urls_point_at_services_of_the_stack():
             parts = urlsplit(value)
             assert LISTENS.get(parts.hostname) == parts.port, f"{name}.{key}={value}: no such service and port"
             if parts.scheme.startswith("postgresql"):
-                database = parts.path.lstrip("/")
-                target = environment(parts.hostname)
-                assert database == target["POSTGRES_DB"], f"{name}.{key}: database {database}"
-                if parts.username not in _init_roles():
-                    assert (parts.username, parts.password) == (target["POSTGRES_USER"], target["POSTGRES_PASSWORD"])
+                # a role that the database's init makes, with the password it is made with, on its database
+                account = (parts.username, parts.password, parts.path.lstrip("/"))
+                assert account in _accounts(parts.hostname), f"{name}.{key}: no such role and database"
     assert environment("worker")["S3_ENDPOINT_URL"] == "http://minio:9000"
     assert urlsplit(environment("worker")["LAKE_URL"]).scheme == "s3"
 
@@ -220,11 +212,12 @@ def test_services_wait_for_what_they_need_to_be_healthy_or_done():
     needs = {
         "migrate": {"source-db", "warehouse-db"},
         "risk-api": {"migrate"},
-        "generator": {"migrate", "create-buckets"},
+        "generator": {"migrate", "create-buckets", "minio-account"},
         "luigid": {"warehouse-db"},
-        "worker": {"migrate", "create-buckets", "risk-api", "luigid"},
+        "worker": {"migrate", "create-buckets", "minio-account", "risk-api", "luigid"},
         "metabase": {"warehouse-db"},
         "create-buckets": {"minio"},
+        "minio-account": {"create-buckets"},
     }
     for name, wanted in needs.items():
         assert wanted <= set(services[name].get("depends_on", {})), name
@@ -311,6 +304,24 @@ def test_the_worker_runs_the_crontab_and_its_line_is_the_readme_backfill_command
 def test_env_files_stay_out_of_git():
     ignored = (files.REPO / ".gitignore").read_text().splitlines()
     assert ".env" in ignored  # docker/.env too: a pattern without a slash matches at any depth
+
+
+def _accounts(service: str) -> set[tuple[str, str, str]]:
+    """(user, password, database) that services may log in with on a database service."""
+    env = environment(service)
+    if service == "source-db":
+        database = env["POSTGRES_DB"]
+        # the admin is for migrations and the data generator only (test above: not the worker's)
+        return {
+            (env["POSTGRES_USER"], env["POSTGRES_PASSWORD"], database),
+            ("storepipe_reader", env["SOURCE_DB_READER_PASSWORD"], database),
+            ("storepipe_capture", env["SOURCE_DB_CAPTURE_PASSWORD"], database),
+        }
+    # the warehouse's admin is no one's: its init script makes these roles (tests/deploy/test_least_privilege.py)
+    return {
+        (env["WAREHOUSE_USER"], env["WAREHOUSE_PASSWORD"], env["POSTGRES_DB"]),
+        ("storepipe_luigid", env["LUIGI_HISTORY_PASSWORD"], "luigi_history"),
+    }
 
 
 def _readme_code() -> str:

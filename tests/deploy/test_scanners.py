@@ -73,7 +73,12 @@ def test_hadolint(dockerfile):
 
 @pytest.mark.parametrize(
     "script",
-    [files.TERRAFORM / "user_data.sh.tftpl", *sorted((files.DOCKER / "source-db-init").glob("*.sh"))],
+    [
+        files.TERRAFORM / "user_data.sh.tftpl",
+        *sorted((files.DOCKER / "source-db-init").glob("*.sh")),
+        *sorted((files.DOCKER / "warehouse-db-init").glob("*.sh")),
+        *sorted((files.DOCKER / "minio-init").glob("*.sh")),
+    ],
     ids=lambda p: p.name,
 )
 def test_shellcheck(script, tmp_path):

@@ -18,6 +18,7 @@ GOOD_VARS = {
     "admin_cidr": "203.0.113.7/32",
     "alert_email": "admin@example.com",
     "repo_url": "https://example.com/storepipe.git",
+    "repo_ref": "v1.2.0",
 }
 
 
@@ -69,6 +70,15 @@ def test_validate(terraform, tmp_path):
         ("admin_cidr", "203.0.113.7"),
         ("admin_cidr", "::/0"),
         ("repo_url", "git@example.com:storepipe.git"),
+        # shell syntax never reaches the boot script
+        ("repo_url", "https://example.com/$(touch /tmp/owned).git"),
+        ("repo_url", "https://example.com/`id`.git"),
+        ("repo_url", "https://example.com/a.git'; id; '"),
+        ("repo_url", "https://example.com/a.git x"),
+        # a branch moves: the host deploys a tag or a commit
+        ("repo_ref", "main"),
+        ("repo_ref", "deadbeef"),
+        ("lake_retention_days", "0"),
         ("alert_email", "nobody"),
         ("aws_region", "mars-north-1a"),
         ("monthly_budget_usd", "0"),
@@ -84,6 +94,10 @@ def test_variables_refuse_bad_values(terraform, tmp_path, name, value):
 def test_variables_accept_good_values(terraform, tmp_path):
     result = plan_variables(terraform, tmp_path, {**GOOD_VARS, "admin_cidr": "198.51.100.0/24"})
     assert result.returncode == 0, result.stdout + result.stderr
+    (tmp_path / "commit").mkdir()
+    pinned = {**GOOD_VARS, "repo_ref": "0123456789abcdef" * 2 + "01234567"}  # a full commit id
+    commit = plan_variables(terraform, tmp_path / "commit", pinned)
+    assert commit.returncode == 0, commit.stdout + commit.stderr
 
 
 def plan_variables(terraform: str, tmp_path: Path, values: dict[str, str]) -> subprocess.CompletedProcess:

@@ -108,8 +108,8 @@ def test_host_policy_is_least_privilege():
 def test_host_uses_imdsv2_an_encrypted_disk_and_the_instance_role():
     (host,) = files.of_type("resource", "aws_instance").values()
     assert host["metadata_options"][0]["http_tokens"] == "required"
-    # the containers are one hop behind the host and need the role's credentials
-    assert host["metadata_options"][0]["http_put_response_hop_limit"] == 2
+    # the host alone reaches IMDS: the containers are one hop further (tests/deploy/test_least_privilege.py)
+    assert host["metadata_options"][0]["http_put_response_hop_limit"] == 1
     assert host["root_block_device"][0]["encrypted"] is True
     assert host["iam_instance_profile"] == "${aws_iam_instance_profile.host.name}"
     assert host["vpc_security_group_ids"] == ["${aws_security_group.host.id}"]
@@ -142,11 +142,11 @@ def test_user_data_installs_docker_clones_and_starts_the_stack_without_keys():
     text = (files.TERRAFORM / "user_data.sh.tftpl").read_text()
     assert text.startswith("#!/bin/bash\n") and "set -euo pipefail" in text
     assert "docker.io" in text and "docker-compose-v2" in text
-    assert 'git clone --depth 1 --branch "${repo_ref}" "${repo_url}"' in text
+    assert "git -C /opt/storepipe remote add origin ${repo_url}\n" in text
     assert "docker/make_env.py docker/.env" in text
     for setting in ("COMPOSE_PROFILES=", "AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY=", "S3_ENDPOINT_URL="):
         assert f"  {setting} \\\n" in text, f"{setting} must be empty on AWS (instance role, real S3)"
-    assert "docker compose --project-directory docker -f docker/compose.yaml up -d" in text
+    assert "docker compose --project-directory docker -f docker/compose.yaml -f docker/compose.aws.yaml up -d" in text
     # every template variable is one that ec2.tf passes in
     (host,) = files.of_type("resource", "aws_instance").values()
     passed = set(re.findall(r"(\w+) = ", host["user_data"]))

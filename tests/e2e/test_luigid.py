@@ -26,7 +26,8 @@ def api(env: dict, method: str, **kwargs):
 
 def runs_per_task(env: dict, task_ids) -> dict[str, int]:
     """How many times luigid's task history saw each task start running."""
-    history = re.sub(r"@/[^?]+\?", f"@/{stack.HISTORY_DB}?", env["WAREHOUSE_URL"])
+    # the history is luigid's own database: the pipeline role may not read it, the admin may
+    history = re.sub(r"@/[^?]+\?", f"@/{stack.HISTORY_DB}?", env["SOURCE_DB_ADMIN_URL"])
     rows = query(
         history,
         "select tasks.task_id, count(*) from tasks join task_events on task_events.task_id = tasks.id"

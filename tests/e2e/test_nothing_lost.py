@@ -111,6 +111,7 @@ def test_an_unreachable_source_db_or_a_wrong_password_is_one_line(pipeline):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
+    # pragma: allowlist nextline secret (a wrong password, on purpose)
     unreachable = f"postgresql://reader:secret@127.0.0.1:{closed_port}/source?connect_timeout=3"
 
     # the customers extract reads the change log through the capture role ([customer_db] capture = log)

@@ -5,6 +5,7 @@ import pytest
 import requests
 
 from storepipe.devstack import stack
+from storepipe.errors import ConfigError
 from storepipe.warehouse.migrate import migrate
 
 
@@ -50,3 +51,36 @@ def test_risk_api_serves_health_and_openapi(stack_env):
     base = stack_env["RISK_API_URL"].rstrip("/")
     assert requests.get(f"{base}/healthz", timeout=5).json() == {"status": "ok"}
     assert "/risk-scores" in requests.get(f"{base}/openapi.json", timeout=5).json()["paths"]
+
+
+def test_a_home_too_deep_for_the_socket_is_refused_in_one_line_before_anything_starts(tmp_path):
+    # pgserver would put the socket in a folder of its own, world-writable when run as root
+    from tests.helpers import storepipe_cli
+
+    home = tmp_path / ("deep-" * 20) / "home"
+    result = storepipe_cli("up", env={"STOREPIPE_HOME": str(home)}, timeout=60)
+    assert result.returncode != 0
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith("storepipe: the dev stack's folder is too deep for PostgreSQL's socket")
+    assert "set STOREPIPE_HOME to a shorter path" in result.stderr
+    assert not (home / "pg").exists(), "no server was started"
+
+
+def test_a_socket_folder_others_may_write_to_is_refused(tmp_path):
+    folder = tmp_path / "sockets"
+    folder.mkdir()
+    folder.chmod(0o777)
+    with pytest.raises(ConfigError, match=r"socket folder \S+ is writable by other users \(mode 777\)"):
+        stack._require_private_socket_dir(folder, tmp_path / "no-server")
+    folder.chmod(0o700)
+    stack._require_private_socket_dir(folder, tmp_path / "no-server")
+
+
+def test_the_stacks_socket_folder_is_private(stack_env):
+    from pathlib import Path
+
+    [(_, state, where)] = [row for row in stack.status(Path(stack_env["STOREPIPE_HOME"])) if row[0] == "postgres"]
+    assert state == "running"
+    socket_dir = Path(where).parent
+    assert socket_dir == Path(stack_env["STOREPIPE_HOME"]) / "pg", "the socket sits in the data folder"
+    assert socket_dir.stat().st_mode & 0o077 == 0, oct(socket_dir.stat().st_mode)
