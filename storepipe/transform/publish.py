@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from storepipe.transform import checks, materialize, models
+from storepipe.transform import checks, materialize, models, versions
 from storepipe.warehouse import db
 from storepipe.warehouse.markers import TRANSFORM, MarkerTarget, marker_name
 from storepipe.window import Window
@@ -39,7 +39,7 @@ def publish(cur, window: Window, task_id: str) -> dict[str, int]:
     rows = {}
     for model in marts():
         rows[model.name] = materialize.materialize(cur, model, window)
-        MarkerTarget(marker_name(TRANSFORM, model.name), window, task_id).touch(cur, rows[model.name])
+        versions.touch(cur, MarkerTarget(marker_name(TRANSFORM, model.name), window, task_id), rows[model.name])
     results = staged + checks.run(cur, window, layer="marts")
     if checks.failure(window, results):
         raise AuditFailed(results)
