@@ -7,8 +7,9 @@ select
     m.window_start,
     m.version
 from unnest(%(task_names)s::text[], %(versions)s::text[]) as c (task_name, version)
+-- lateral: each task's ranges read its own current version, which a CTE cannot
 cross join
-    lateral ( -- noqa: ST05 (per task: it reads the task's current version, which a CTE cannot)
+    lateral ( -- noqa: ST05
         select
             o.window_start,
             o.version
