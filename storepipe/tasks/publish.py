@@ -24,7 +24,8 @@ class PublishMarts(WindowTask):
             with self.claim() as cur:
                 if cur is None:
                     return
-                rows = publish.publish(cur, self.window, self.task_id)
+                # a rebuild of changed models (`storepipe plan --apply`) keeps the marts that did not change
+                rows = publish.publish(cur, self.window, self.task_id, keep_current=bool(self.rebuild_only))
                 versions.touch(cur, self.output(), sum(rows.values()))
         except publish.AuditFailed as failed:
             publish.record_failure(self.window, failed)

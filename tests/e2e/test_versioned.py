@@ -85,16 +85,17 @@ def test_a_comment_is_no_change_and_a_mart_change_rebuilds_only_publish(pipeline
     code, out, _ = _plan(capsys, *_range(windows))
     assert code == 0 and "nothing to rebuild" in out
 
-    files.edit("transforms/marts/fct_orders", "orders.item_name,", "lower(orders.item_name) as item_name,")
-    code, out, _ = _plan(capsys, *_range(windows))
+    files.edit("transforms/marts/fct_orders", " orders.item_name,\n", " lower(orders.item_name) as item_name,\n")
+    code, out, err = _plan(capsys, *_range(windows))
+    assert code == 0, err
     assert "fct_orders changed: 2 windows stale; downstream: publish (PublishMarts) (2)" in out
     before = _markers(pipeline)
     code, out, err = _plan(capsys, *_range(windows), "--apply", "--local-scheduler")
     assert code == 0, err
     after = _markers(pipeline)
     rebuilt = {key for key in before if after[key][0] != before[key][0]}
-    # PublishMarts builds every mart of the window with its checks, in one transaction
-    publish = ("transform:fct_orders", "transform:dim_customers", "publish")
+    # PublishMarts runs every check again; dim_customers, on its current version, keeps its rows
+    publish = ("transform:fct_orders", "publish")
     assert rebuilt == {(name, w.start) for w in windows for name in publish}
     names = query(pipeline.warehouse_url, "select distinct item_name from analytics.fct_orders")
     assert names and all(name == name.lower() for (name,) in names)
