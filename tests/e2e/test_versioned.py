@@ -139,8 +139,8 @@ def test_a_model_selecting_a_column_its_table_lacks_fails_plan_in_one_line(pipel
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert "stg_orders selects gift_wrap, which staging.stg_orders does not have" in err
     assert (
-        "sql/migrations/warehouse/0014_stg_orders_columns.sql (alter table staging.stg_orders add column gift_wrap integer)"
-        in err
+        "sql/migrations/warehouse/0014_stg_orders_columns.sql"
+        " (alter table staging.stg_orders add column gift_wrap integer)" in err
     )
 
 
