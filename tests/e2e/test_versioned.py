@@ -5,6 +5,7 @@ or below the change."""
 import datetime as dt
 import time
 
+import luigi
 import pytest
 
 from storepipe.cli import main
@@ -144,7 +145,7 @@ def test_a_model_selecting_a_column_its_table_lacks_fails_plan_in_one_line(pipel
     )
 
 
-def test_status_and_sql_list_show_versions(pipeline, files, capsys):
+def test_status_sql_list_and_the_cron_line_with_auto_apply(pipeline, files, capsys):
     windows = _built(pipeline, files, count=1)
     assert main(["sql", "list"]) == 0
     listing = capsys.readouterr().out
@@ -158,6 +159,25 @@ def test_status_and_sql_list_show_versions(pipeline, files, capsys):
     status = capsys.readouterr().out
     assert "stale: publish, fct_orders, stg_orders (storepipe plan)" in status
     assert "1 built by another version of a model" in status
+
+    # the cron line fills missing windows only, unless [plan] auto_apply is on
+    before = _markers(pipeline)
+    assert main(["backfill", *_range(windows), "--local-scheduler"]) == 0
+    assert _markers(pipeline) == before
+    settings = luigi.configuration.get_config()
+    settings.set("plan", "auto_apply", "true")
+    try:
+        files.reread()
+        assert main(["backfill", *_range(windows), "--local-scheduler"]) == 0
+    finally:
+        settings.remove_option("plan", "auto_apply")
+    after = _markers(pipeline)
+    assert {k for k in before if after[k][0] != before[k][0]} == {
+        (name, windows[0].start) for name in ("transform:stg_orders", "transform:fct_orders", "publish")
+    }
+    capsys.readouterr()
+    assert main(["status", *_range(windows)]) == 0
+    assert "stale" not in capsys.readouterr().out
 
 
 def _seed(pipeline, first, count: int) -> None:
