@@ -72,13 +72,12 @@ class VersionPlan:
                 for start in starts:
                     wanted.setdefault(start, set()).add(name)
         minutes = window_minutes()
-        return [(Window(start, minutes), tuple(sorted(_closed_down(names)))) for start, names in sorted(wanted.items())]
-
-
-def _closed_down(names: set[str]) -> set[str]:
-    """A mart's marker is rebuilt by PublishMarts: rebuilding it means rebuilding `publish`."""
-    marts = {f"{TRANSFORM}:{m.name}" for m in models.discover().values() if m.layer == "marts"}
-    return names | {PUBLISH} if names & (marts | {PUBLISH}) else names
+        # a mart's marker is rebuilt by PublishMarts: rebuilding it means rebuilding `publish`
+        published = {f"{TRANSFORM}:{m.name}" for m in models.discover().values() if m.layer == "marts"} | {PUBLISH}
+        return [
+            (Window(start, minutes), tuple(sorted(names | {PUBLISH} if names & published else names)))
+            for start, names in sorted(wanted.items())
+        ]
 
 
 def plan(windows: Sequence[Window], *, include_unknown: bool = False) -> VersionPlan:
