@@ -128,11 +128,10 @@ def closure(node: str) -> list[Version]:
 
 
 def touch(cur, target: MarkerTarget, row_count: int) -> None:
-    """Write a transform's or publish's marker with the version it was built with, and keep that
-    version's text (and its upstreams') for later diffs: both in the caller's transaction."""
+    """Write a transform's or publish's marker with the version it was built with (in the caller's
+    transaction), having kept that version's text and its upstreams' for later diffs."""
     versions = closure(target.task_name)
     model_versions.record(
-        cur,
         [
             model_versions.Stored(v.fingerprint, v.node, v.own_hash, dict(v.upstream), v.forward_only, v.text)
             for v in versions

@@ -20,19 +20,27 @@ class Stored:
     text: str
 
 
-def record(cur, versions: list[Stored]) -> None:
-    """Keep these versions (those already kept stay as they are), in the caller's transaction."""
-    cur.execute(
-        sqlfiles.load("pipeline/versions/record"),
-        {
-            "fingerprints": [v.fingerprint for v in versions],
-            "nodes": [v.node for v in versions],
-            "own_hashes": [v.own_hash for v in versions],
-            "upstreams": [json.dumps(v.upstream, sort_keys=True) for v in versions],
-            "forward_only": [v.forward_only for v in versions],
-            "texts": [v.text for v in versions],
-        },
-    )
+def record(versions: list[Stored]) -> None:
+    """Keep these versions (those already kept stay as they are), in a statement of their own.
+
+    Not in the writer's transaction: a version row is immutable and named by its content, so one
+    kept before a data transaction that then rolls back is harmless, whereas an uncommitted one would
+    hold every other window's writer of the same version until that transaction ends. Sorted, so two
+    writers of overlapping versions take their row locks in one order and never deadlock.
+    """
+    versions = sorted(versions, key=lambda v: v.fingerprint)
+    with db.shared().cursor() as cur:
+        cur.execute(
+            sqlfiles.load("pipeline/versions/record"),
+            {
+                "fingerprints": [v.fingerprint for v in versions],
+                "nodes": [v.node for v in versions],
+                "own_hashes": [v.own_hash for v in versions],
+                "upstreams": [json.dumps(v.upstream, sort_keys=True) for v in versions],
+                "forward_only": [v.forward_only for v in versions],
+                "texts": [v.text for v in versions],
+            },
+        )
 
 
 def read(fingerprints: Iterable[str]) -> dict[str, Stored]:
