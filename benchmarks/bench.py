@@ -48,6 +48,7 @@ BIG_WINDOW = "2024-01-01T10:00"  # the window every size's file belongs to
 BACKFILL_START = dt.datetime(2024, 1, 2)
 NOOP_DAY = ("2024-01-03T00:00", "2024-01-04T00:00")
 NOOP_ONE = ("2024-01-03T00:00", "2024-01-03T00:05")
+PLAN_YEAR = ("2024-01-03T00:00", "2025-01-02T00:00")  # 365 days of windows for `storepipe plan`
 ROWS_PER_OBJECT = 100_000  # orders per CSV object in the bucket (≈ 11 MB)
 STATE_CODES = datagen.STATE_CODES
 
@@ -391,6 +392,7 @@ def noop_overhead(bench: Bench) -> dict:
                 found[f"cli_{key}"].append(cli_noop(bench, start, end, env))
     finally:
         db.drop(bench.admin_url, name)
+    found.update(plan_overhead(bench))
     medians = {key: report.median(values) for key, values in found.items()}
     windows = 24 * 60 // 5
     result = {
@@ -399,12 +401,33 @@ def noop_overhead(bench: Bench) -> dict:
         **medians,
         "ratio": medians["day"] / medians["one"],
         "cli_ratio": medians["cli_day"] / medians["cli_one"],
+        "plan_windows": 365 * windows,
+        "plan_ratio": medians["plan_year"] / medians["plan_one"],
     }
     log.info(
         "no-op: day %.3f s, one window %.3f s (ratio %.2f); CLI %.2f s vs %.2f s",
         *[result[k] for k in ("day", "one", "ratio", "cli_day", "cli_one")],
     )
     return result
+
+
+def plan_overhead(bench: Bench) -> dict[str, list[float]]:
+    """`storepipe plan` over a year of windows built on the current versions vs over one, interleaved."""
+    name, url = db.fresh(bench.admin_url, bench.warehouse_url, "plan")
+    env = {"WAREHOUSE_URL": url}
+    try:
+        bench.child("seed_versioned", {"start": PLAN_YEAR[0], "end": PLAN_YEAR[1]}, env)
+        found: dict[str, list[float]] = {"plan_year": [], "plan_one": []}
+        for _ in range(bench.settings.noop_repeats):
+            for key, (start, end) in (("plan_year", PLAN_YEAR), ("plan_one", NOOP_ONE)):
+                result, _, _ = bench.child("plan", {"start": start, "end": end}, env)
+                found[key].append(result["seconds"])
+    finally:
+        db.drop(bench.admin_url, name)
+    log.info(
+        "plan: a year %.3f s, one window %.3f s", report.median(found["plan_year"]), report.median(found["plan_one"])
+    )
+    return found
 
 
 def cli_noop(bench: Bench, start: str, end: str, env: dict) -> float:

@@ -192,6 +192,44 @@ def seed_markers(args: dict) -> dict:
     return {"seconds": 0.0, "rows": len(windows) * len(names)}
 
 
+def seed_versioned(args: dict) -> dict:
+    """Setup, untimed: every versioned marker (transforms, publish) of the range, on the current
+    versions, in one statement (a year of windows is 630,000 markers)."""
+    from benchmarks import db as bench_db
+    from storepipe.ops import backfill
+    from storepipe.transform import versions
+    from storepipe.warehouse import db
+
+    windows = backfill.resolve_range(args["start"], args["end"])
+    current, names = versions.current(), versions.versioned_markers()
+    with db.transaction() as cur:
+        cur.execute(
+            bench_db.load("seed_versioned_markers"),
+            {
+                "task_names": names,
+                "versions": [current[n].fingerprint for n in names],
+                "first": windows[0].start,
+                "last": windows[-1].start,
+            },
+        )
+    return {"seconds": 0.0, "rows": len(windows) * len(names)}
+
+
+def plan(args: dict) -> dict:
+    """`storepipe plan`'s work over complete windows, timed in-process (imports and the range's
+    Window objects excluded): its column check and its one query for every versioned marker."""
+    from storepipe.ops import backfill
+    from storepipe.ops import plan as version_plan
+
+    windows = backfill.resolve_range(args["start"], args["end"])
+    began = time.perf_counter()
+    found = version_plan.plan(windows)
+    seconds = time.perf_counter() - began
+    if found.todo():
+        raise CaseFailed(f"plan found {len(found.todo())} stale windows in a range seeded on the current versions")
+    return {"seconds": seconds, "rows": 0}
+
+
 def noop(args: dict) -> dict:
     """`storepipe backfill --local-scheduler` over complete windows, timed in-process (imports excluded)."""
     from storepipe.cli import main
@@ -240,6 +278,8 @@ CASES: dict[str, Callable[[dict], dict]] = {
     "dlt": dlt_peer,
     "seed_markers": seed_markers,
     "noop": noop,
+    "seed_versioned": seed_versioned,
+    "plan": plan,
     "backfill": backfill_run,
 }
 

@@ -201,3 +201,13 @@ class backfill(luigi.Config):
         significant=False,
         description="Most windows one backfill runs (0: no limit); the next run goes on from there.",
     )
+
+
+class plan(luigi.Config):
+    auto_apply = luigi.BoolParameter(
+        default=False,
+        significant=False,
+        description="Whether `storepipe backfill` (the cron line) also rebuilds the windows of its range that"
+        " were built by another version of a model, as `storepipe plan --apply` does; off: it only fills"
+        " missing windows, and `storepipe status` says which are stale.",
+    )

@@ -109,3 +109,31 @@ def query(url: str, statement: str, params: dict | tuple | None = None) -> list[
     finally:
         conn.commit()
         conn.close()
+
+
+class ModelFiles:
+    """A copy of sql/ that a test edits (STOREPIPE_SQL_DIR points at it), as a user edits a model."""
+
+    def __init__(self, tmp_path: Path, monkeypatch):
+        import shutil
+
+        self.root = tmp_path / "sql"
+        shutil.copytree(REPO / "sql", self.root)
+        monkeypatch.setenv("STOREPIPE_SQL_DIR", str(self.root))
+        self.reread()
+
+    def edit(self, name: str, old: str, new: str) -> None:
+        """Replace `old` (which must be there) by `new` in sql/<name>.sql, and make this process read it again."""
+        path = self.root / f"{name}.sql"
+        text = path.read_text()
+        assert old in text, f"{old!r} is not in {name}.sql"
+        path.write_text(text.replace(old, new, 1))
+        self.reread()
+
+    def reread(self) -> None:
+        from storepipe import sqlfiles
+        from storepipe.transform import versions
+
+        sqlfiles._read.cache_clear()
+        versions.forget()
+        luigi.task_register.Register.clear_instance_cache()

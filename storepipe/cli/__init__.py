@@ -57,6 +57,23 @@ def parser() -> argparse.ArgumentParser:
     backfill.add_argument("--local-scheduler", action="store_true", help="use no luigid")
     backfill.set_defaults(func=commands.backfill)
 
+    version_plan = sub.add_parser(
+        "plan", help="the windows of a range built by another version of a model; --apply rebuilds them"
+    )
+    span = version_plan.add_mutually_exclusive_group(required=True)
+    span.add_argument("--start", help="first window, e.g. 2024-01-01T10:00 (UTC)")
+    span.add_argument("--hours-back", type=int, help="every closed window of the last N hours")
+    version_plan.add_argument("--end", help="end of the range, exclusive (default: the newest closed window's end)")
+    version_plan.add_argument("--apply", action="store_true", help="rebuild the stale windows (no extract or load)")
+    version_plan.add_argument(
+        "--include-unknown", action="store_true", help="also rebuild windows built before versions were recorded"
+    )
+    version_plan.add_argument("--workers", type=int, default=1, help="Luigi worker processes")
+    version_plan.add_argument("--windows-per-build", type=int, help="windows per Luigi build ([backfill])")
+    version_plan.add_argument("--scheduler-url", help="luigid to use (default: LUIGID_URL, else a local scheduler)")
+    version_plan.add_argument("--local-scheduler", action="store_true", help="use no luigid")
+    version_plan.set_defaults(func=commands.plan)
+
     migrate = sub.add_parser("migrate", help="apply pending schema migrations (forward-only)")
     migrate.add_argument("--which", choices=["all", "source", "warehouse"], default="warehouse")
     migrate.set_defaults(func=commands.migrate)

@@ -81,6 +81,17 @@ def status(args) -> int:
 
 
 def backfill(args) -> int:
+    code = _backfill(args)
+    if args.dry_run or not config.plan().auto_apply:
+        return code
+    # [plan] auto_apply: the cron line also rebuilds what another version of a model built
+    from storepipe.ops import backfill
+
+    windows = backfill.resolve_range(args.start, args.end, args.hours_back)
+    return max(code, _apply_stale(windows, args))
+
+
+def _backfill(args) -> int:
     from storepipe.cli import render
     from storepipe.ops import backfill, late
     from storepipe.warehouse import partitions
@@ -140,6 +151,49 @@ def backfill(args) -> int:
     return 0 if outcome.ok and ok else 1
 
 
+def plan(args) -> int:
+    from storepipe.cli import render
+    from storepipe.ops import backfill
+    from storepipe.ops import plan as version_plan
+
+    for flag, value in (("--workers", args.workers), ("--windows-per-build", args.windows_per_build)):
+        if value is not None and value < 1:
+            raise StorepipeError(f"{flag} {value} is too small", "storepipe plan", "give 1 or more")
+    windows = backfill.resolve_range(args.start, args.end, args.hours_back)
+    found = version_plan.plan(windows, include_unknown=args.include_unknown)
+    span = ["--start", windows[0].label, "--end", f"{windows[-1].end:%Y-%m-%dT%H:%M}"]
+    print(render.version_plan(found, "rebuilt now" if args.apply else f"run `storepipe plan {' '.join(span)} --apply`"))
+    if not args.apply or not found.todo():
+        return 0
+    return _apply_stale(windows, args, found)
+
+
+def _apply_stale(windows, args, found=None) -> int:
+    """Rebuild the stale windows of the range in small builds, with progress like a backfill's."""
+    from storepipe.cli import render
+    from storepipe.ops import backfill
+    from storepipe.ops import plan as version_plan
+
+    found = found or version_plan.plan(windows, include_unknown=getattr(args, "include_unknown", False))
+    if not found.todo():
+        return 0
+    scheduler = None if args.local_scheduler else args.scheduler_url or config.setting("LUIGID_URL", "") or None
+    if scheduler:
+        backfill.require_scheduler(scheduler)
+    print(f"plan --apply: rebuilding {len(found.todo())} stale windows", file=sys.stderr, flush=True)
+    outcome = version_plan.apply(
+        found,
+        workers=args.workers,
+        scheduler_url=scheduler,
+        windows_per_build=args.windows_per_build,
+        on_progress=lambda p: print(render.progress_line(p, "plan --apply", "written"), file=sys.stderr, flush=True),
+        log_level="INFO" if args.verbose else "WARNING",
+    )
+    for line, to_stderr in render.applied(found, outcome):
+        print(line, file=sys.stderr if to_stderr else sys.stdout)
+    return 0 if outcome.ok else 1
+
+
 def migrate(args) -> int:
     from storepipe.warehouse.migrate import migrate
 
@@ -193,18 +247,27 @@ def quarantine(args) -> int:
 
 
 def sql(args) -> int:
+    import psycopg2
+
     from storepipe.cli import render
-    from storepipe.transform import materialize, models
-    from storepipe.warehouse import db
-    from storepipe.warehouse.markers import LOAD, marker_name
+    from storepipe.transform import materialize, models, versions
+    from storepipe.warehouse import db, markers
+    from storepipe.warehouse.markers import LOAD, TRANSFORM, marker_name
 
     if args.sql_command == "list":
+        current = {name: version.fingerprint for name, version in versions.current().items()}
+        try:
+            on = markers.on_versions({n: current[n] for n in versions.versioned_markers()})
+        except (StorepipeError, psycopg2.Error):
+            on = {}  # the graph and the fingerprints need no warehouse; only the counts do
         rows = [
             (
                 model.relation,
                 model.strategy,
                 "TransformModel" if model.layer == "staging" else "PublishMarts",
                 [*model.upstream, *(marker_name(LOAD, source) for source in model.loads)],
+                current[marker_name(TRANSFORM, model.name)][:8],
+                on.get(marker_name(TRANSFORM, model.name)),
             )
             for model in models.discover().values()
         ]

@@ -9,11 +9,11 @@ from luigi import execution_summary
 from luigi.execution_summary import LuigiRunResult
 
 
-def progress_line(progress) -> str:
-    """One line of a running backfill: windows done, rows, time so far and left."""
+def progress_line(progress, label: str = "backfill", rows: str = "loaded") -> str:
+    """One line of a running backfill (or `plan --apply`): windows done, rows, time so far and left."""
     left = "" if progress.remaining_s is None else f", about {_clock(progress.remaining_s)} left"
     return (
-        f"backfill: {progress.done}/{progress.total} windows done, {progress.rows:,} rows loaded, "
+        f"{label}: {progress.done}/{progress.total} windows done, {progress.rows:,} rows {rows}, "
         f"{_clock(progress.elapsed_s)} elapsed{left}"
     )
 
@@ -70,14 +70,18 @@ def status_table(status) -> str:
             line += f"  {item.error}"
         if item.late:
             line += f"  {item.late}"
+        if item.stale:
+            line += f"  {item.stale}"
         lines.append(line.rstrip())
     lines.append(
         "rows: what each task wrote for the window, from its marker (the marts also rewrite the rows of"
         " other windows they re-point, e.g. the orders of a customer who changed)"
     )
+    stale = sum(1 for item in status.states if item.stale and item.stale.startswith("stale"))
     lines.append(
         f"{len(status.states)} windows: "
         + ", ".join(f"{counts.get(state, 0)} {state}" for state in ("done", "failed", "missing", "open"))
+        + (f"; {stale} built by another version of a model (see `storepipe plan`)" if stale else "")
     )
     return "\n".join(lines)
 
@@ -131,11 +135,70 @@ def checks(window, results: list[tuple]) -> str:
     return "\n".join(lines)
 
 
-def models(rows: list[tuple[str, str, str, list[str]]]) -> str:
-    """`storepipe sql list`: each model (relation, strategy, task, what it reads), one line each."""
-    return "\n".join(
-        f"{relation:<36} {strategy:<7} {task:<15} <- {', '.join(reads)}" for relation, strategy, task, reads in rows
-    )
+def models(rows: list[tuple[str, str, str, list[str], str, int | None]]) -> str:
+    """`storepipe sql list`: each model (relation, strategy, task, what it reads, its fingerprint and the
+    windows built with it), one line each."""
+    lines = [
+        f"{relation:<36} {strategy:<7} {task:<15} {fingerprint:<8} {'?' if windows is None else windows:>7}"
+        f" <- {', '.join(reads)}"
+        for relation, strategy, task, reads, fingerprint, windows in rows
+    ]
+    lines.append("fingerprint: the model's version (its SQL and its upstreams'); then the windows built with it")
+    if any(row[-1] is None for row in rows):
+        lines.append("(?: the warehouse did not answer, so the windows on each version are not counted)")
+    return "\n".join(lines)
+
+
+def version_plan(the_plan, apply_hint: str) -> str:
+    """`storepipe plan`: per changed model, the windows it makes stale, its downstream, and its diff."""
+    span = f"{the_plan.range_start:%Y-%m-%dT%H:%M} .. {the_plan.range_end:%Y-%m-%dT%H:%M}"
+    todo = the_plan.todo()
+    lines = [f"plan {span} (UTC): {the_plan.window_count:,} windows, {len(todo):,} to rebuild"]
+    for change in the_plan.changes:
+        name = _short(change.node)
+        reached = change.kept if change.forward_only else change.stale
+        own = reached.get(change.node)
+        count = len(own) if own is not None else len(set().union(*reached.values())) if reached else 0
+        downstream = ", ".join(f"{_short(m)} ({len(s):,})" for m, s in reached.items() if m != change.node)
+        if change.forward_only:
+            text = f"{name} changed (forward-only): {count:,} windows keep the version they were built with;"
+            text += " new windows use it"
+            text += f"; downstream kept too: {downstream}" if downstream else ""
+        else:
+            text = f"{name} changed: {count:,} windows stale" + (f"; downstream: {downstream}" if downstream else "")
+        lines.append(text)
+        lines.extend(f"    {line}" for line in change.diff)
+    for marker, starts in sorted(the_plan.unknown.items()):
+        verb = "rebuilt" if the_plan.include_unknown else "kept (--include-unknown rebuilds them)"
+        lines.append(
+            f"{_short(marker)}: {len(starts):,} windows of unknown version"
+            f" (built before versions were recorded), {verb}"
+        )
+    if todo:
+        tasks = sorted({_short(n) for _, names in todo for n in names})
+        lines.append(f"rebuilding runs: {', '.join(tasks)} (no extract or load); {apply_hint}")
+    else:
+        lines.append("nothing to rebuild: every built window of the range is on the current version")
+    return "\n".join(lines)
+
+
+def _short(node: str) -> str:
+    """`stg_orders` for `transform:stg_orders`, `check stg_orders__order_id_unique`, `publish` (PublishMarts)."""
+    step, _, name = node.partition(":")
+    if step == "check":
+        return f"check {name}"
+    return name or "publish (PublishMarts)"
+
+
+def applied(the_plan, outcome) -> list[tuple[str, bool]]:
+    """`plan --apply`'s closing lines, each with whether it belongs on stderr."""
+    done = outcome.progress
+    lines = [(f"plan --apply: {done.done} of {outcome.total} windows rebuilt, {done.rows:,} rows written", False)]
+    for start in outcome.still_stale:
+        lines.append((f"  {start:%Y-%m-%dT%H:%M}  not rebuilt yet (another worker may be running it)", False))
+    for start, why in sorted(outcome.failed.items()):
+        lines.append((f"storepipe: window {start:%Y-%m-%dT%H:%M} failed: {why}", True))
+    return lines
 
 
 def stack_status(services) -> str:

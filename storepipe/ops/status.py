@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from storepipe import config
 from storepipe.errors import StorepipeError
+from storepipe.ops import plan as version_plan
 from storepipe.sources import customer_log
 from storepipe.tasks import capture, completeness
 from storepipe.tasks.run import RunWindow
@@ -25,6 +26,7 @@ class WindowState:
     rows: dict[str, int]  # row count per marker, for the loads and the marts
     error: str | None = None
     late: str | None = None  # objects that came after the window's extract: re-opened, or too late
+    stale: str | None = None  # markers built by another version of their model (`storepipe plan`)
 
 
 @dataclass
@@ -48,6 +50,7 @@ def status(windows: Sequence[Window], *, now: dt.datetime | None = None, root: t
     columns = sorted(n for n in tree_names if step_of(n) == LOAD) + marts
     found = markers.in_range(windows[0].start, windows[-1].end) if windows else {}
     late = segments.late_in_range(windows[0].start, windows[-1].end) if windows else {}
+    versions = version_plan.judged(windows) if windows else None
     states = []
     for window in windows:
         present = found.get(window.start, {})
@@ -65,6 +68,7 @@ def status(windows: Sequence[Window], *, now: dt.datetime | None = None, root: t
                 {name: present[name] for name in columns if name in present},
                 failed.get(window.start),
                 _late_note(late.get(window.start, [])),
+                _stale_note(versions, window.start) if versions else None,
             )
         )
     return Status(states, columns, len(tree_names))
@@ -113,3 +117,13 @@ def _late_note(objects: list[tuple]) -> str | None:
     if too_late:
         notes.append(f"{too_late} late objects past the look-back (backfill --force the window)")
     return "; ".join(notes)
+
+
+def _stale_note(versions: version_plan.VersionPlan, start: dt.datetime) -> str | None:
+    """`stale: stg_orders, fct_orders, publish (storepipe plan)`: built by another version of a model."""
+    names = sorted(versions.stale.get(start, ()))
+    unknown = sorted(name for name, starts in versions.unknown.items() if start in starts)
+    notes = [f"stale: {', '.join(n.partition(':')[2] or n for n in names)}"] if names else []
+    if unknown:
+        notes.append(f"{len(unknown)} of unknown version")
+    return "; ".join(notes) + " (storepipe plan)" if notes else None

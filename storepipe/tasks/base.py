@@ -40,9 +40,23 @@ class WindowTask(luigi.Task):
         " deleted, so a run racing the rebuild never finds a task's input gone.",
     )
 
+    rebuild_only = luigi.ListParameter(
+        default=(),
+        description="With rebuild_after: the markers to rebuild (e.g. `transform:stg_orders`, `publish`);"
+        " the other tasks of the window count as done when their marker exists. Empty: every task."
+        " `storepipe plan --apply` sets it, so a changed model rebuilds only what is at or below it.",
+    )
+
     def below(self, cls: type[luigi.Task], **params) -> luigi.Task:
         """A task this one requires: same window, same rebuild."""
-        return cls(window=self.window, rebuild_after=self.rebuild_after, **params)
+        return cls(window=self.window, rebuild_after=self.rebuild_after, rebuild_only=self.rebuild_only, **params)
+
+    @property
+    def rebuilt_after(self) -> dt.datetime | None:
+        """The instant after which this task's marker must be written to count (None: any marker counts)."""
+        if self.rebuild_only and self.marker_name() not in self.rebuild_only:
+            return None
+        return self.rebuild_after
 
     def marker_names(self) -> list[str]:
         """The markers that together say this task is done for its window."""
@@ -52,10 +66,10 @@ class WindowTask(luigi.Task):
         raise NotImplementedError
 
     def output(self) -> MarkerTarget:
-        return MarkerTarget(self.marker_name(), self.window, self.task_id, self.rebuild_after)
+        return MarkerTarget(self.marker_name(), self.window, self.task_id, self.rebuilt_after)
 
     def complete(self) -> bool:
-        return bool(markers.done_windows(self.marker_names(), [self.window.start], self.rebuild_after))
+        return bool(markers.done_windows(self.marker_names(), [self.window.start], self.rebuilt_after))
 
     @classmethod
     def bulk_complete(cls, parameter_tuples):
@@ -65,7 +79,7 @@ class WindowTask(luigi.Task):
             return []
         starts = {(v.start if isinstance(v, Window) else v): v for v in values}
         template = cls(values[0])
-        done = markers.done_windows(template.marker_names(), list(starts), template.rebuild_after)
+        done = markers.done_windows(template.marker_names(), list(starts), template.rebuilt_after)
         return [value for start, value in starts.items() if start in done]
 
     @contextmanager

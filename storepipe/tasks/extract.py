@@ -107,7 +107,7 @@ class ExtractOrders(_Extract):
                 landed_before = [
                     self._adopt(cur, manifest) for manifest in landing.manifests(lake, ORDERS.name, self.window)
                 ]
-            if not landed_before or self.rebuild_after is not None:
+            if not landed_before or self.rebuilt_after is not None:
                 landed_before += self._land_new(cur, lake, first=not landed_before)
             rows = sum(segment.row_count for segment in landed_before)
             # one segment: its own checksum, as every source's one object has; several: one over them all

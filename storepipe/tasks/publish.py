@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from storepipe.tasks.base import WindowTask
 from storepipe.tasks.transform import TransformModel
-from storepipe.transform import checks, publish
+from storepipe.transform import checks, publish, versions
 from storepipe.warehouse.markers import PUBLISH, marker_name
 
 
@@ -24,8 +24,9 @@ class PublishMarts(WindowTask):
             with self.claim() as cur:
                 if cur is None:
                     return
-                rows = publish.publish(cur, self.window, self.task_id)
-                self.output().touch(cur, sum(rows.values()))
+                # a rebuild of changed models (`storepipe plan --apply`) keeps the marts that did not change
+                rows = publish.publish(cur, self.window, self.task_id, keep_current=bool(self.rebuild_only))
+                versions.touch(cur, self.output(), sum(rows.values()))
         except publish.AuditFailed as failed:
             publish.record_failure(self.window, failed)
             raise checks.failure(self.window, failed.results) from None

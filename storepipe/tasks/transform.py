@@ -7,7 +7,7 @@ import luigi
 from storepipe.errors import ModelError
 from storepipe.tasks.base import WindowTask
 from storepipe.tasks.load import LOADS
-from storepipe.transform import materialize, models
+from storepipe.transform import materialize, models, versions
 from storepipe.warehouse import db
 from storepipe.warehouse.markers import TRANSFORM, marker_name
 
@@ -49,4 +49,4 @@ class TransformModel(WindowTask):
                 # rows of one key may come from several windows: one writer per model at a time
                 db.lock(cur, self.marker_name())
             rows = materialize.materialize(cur, definition, self.window)
-            self.output().touch(cur, rows)
+            versions.touch(cur, self.output(), rows)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from psycopg2 import sql as pgsql
 
 from storepipe import sqlfiles
+from storepipe.errors import ModelError
+from storepipe.transform import models
 from storepipe.transform.models import Model
 from storepipe.warehouse import windows
 from storepipe.window import Window
@@ -90,3 +92,30 @@ def materialize(cur, model: Model, window: Window) -> int:
             rows = cur.rowcount
     log.info("%s %s: %d rows", model.relation, window, rows)
     return rows
+
+
+def require_columns(cur, window: Window) -> None:
+    """Refuse, in one line naming the migration to write, a model that selects a column its table lacks
+    (the insert would fail in every window; a migration must add it first)."""
+    every = models.discover().values()
+    cur.execute(sqlfiles.load("pipeline/versions/table_columns"), {"schemas": sorted({m.schema for m in every})})
+    have: dict[tuple[str, str], set[str]] = {}
+    for schema, table, column in cur.fetchall():
+        have.setdefault((schema, table), set()).add(column)
+    for model in every:
+        cur.execute(sqlfiles.compose("pipeline/materialize/describe", model=_body(model)), window.sql_params())
+        missing = [
+            (c.name, c.type_code) for c in cur.description if c.name not in have.get((model.schema, model.name), ())
+        ]
+        if missing:
+            adds = []
+            for name, type_code in missing:
+                cur.execute(sqlfiles.load("pipeline/versions/type_name"), {"type_oid": type_code})
+                adds.append(f"add column {name} {cur.fetchone()[0]}")
+            number = 1 + max(int(p.name[:4]) for p in (sqlfiles.root() / "migrations" / "warehouse").glob("[0-9]*.sql"))
+            raise ModelError(
+                f"{model.name} selects {', '.join(n for n, _ in missing)}, which {model.relation} does not have",
+                model.file,
+                f"write the migration sql/migrations/warehouse/{number:04d}_{model.name}_columns.sql"
+                f" (alter table {model.relation} {', '.join(adds)}) and run `storepipe migrate`",
+            )

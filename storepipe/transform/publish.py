@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from storepipe.transform import checks, materialize, models
+from storepipe.transform import checks, materialize, models, versions
 from storepipe.warehouse import db
 from storepipe.warehouse.markers import TRANSFORM, MarkerTarget, marker_name
 from storepipe.window import Window
@@ -25,12 +25,14 @@ def marts() -> list[models.Model]:
     return [m for m in models.discover().values() if m.layer == "marts"]
 
 
-def publish(cur, window: Window, task_id: str) -> dict[str, int]:
+def publish(cur, window: Window, task_id: str, keep_current: bool = False) -> dict[str, int]:
     """Build every mart's slice for the window and run every check, in the caller's transaction.
 
     Raises AuditFailed when an error-level check fails: the caller rolls back, so analysts never
     see the window's rows (then `record_failure` keeps the results). Staging is audited first: a
-    defect there is reported by its own check, and no mart is built from it."""
+    defect there is reported by its own check, and no mart is built from it. With `keep_current`
+    (a rebuild after a model changed), a mart whose marker is already on its current version keeps
+    its rows: the same SQL over the same inputs would write them again."""
     staged = checks.run(cur, window, layer="staging")
     if checks.failure(window, staged):
         raise AuditFailed(staged)
@@ -38,8 +40,13 @@ def publish(cur, window: Window, task_id: str) -> dict[str, int]:
     db.lock(cur, PUBLISH_LOCK)
     rows = {}
     for model in marts():
+        target = MarkerTarget(marker_name(TRANSFORM, model.name), window, task_id)
+        built = target.read(cur) if keep_current else None
+        if built and built["version"] == versions.current()[target.task_name].fingerprint:
+            rows[model.name] = built["row_count"]
+            continue
         rows[model.name] = materialize.materialize(cur, model, window)
-        MarkerTarget(marker_name(TRANSFORM, model.name), window, task_id).touch(cur, rows[model.name])
+        versions.touch(cur, target, rows[model.name])
     results = staged + checks.run(cur, window, layer="marts")
     if checks.failure(window, results):
         raise AuditFailed(results)

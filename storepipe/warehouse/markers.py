@@ -66,7 +66,15 @@ class MarkerTarget(luigi.Target):
         cur.execute(sqlfiles.load("pipeline/markers/exists"), {**self._params(), "after": _aware(self.after)})
         return cur.fetchone() is not None
 
-    def touch(self, cur, row_count: int, checksum: str | None = None, object_key: str | None = None) -> None:
+    def touch(
+        self,
+        cur,
+        row_count: int,
+        checksum: str | None = None,
+        object_key: str | None = None,
+        version: str | None = None,
+    ) -> None:
+        """Write the marker in the caller's transaction; `version`: the fingerprint of the SQL that built it."""
         cur.execute(
             sqlfiles.load("pipeline/markers/touch"),
             {
@@ -75,6 +83,7 @@ class MarkerTarget(luigi.Target):
                 "row_count": row_count,
                 "checksum": checksum,
                 "object_key": object_key,
+                "version": version,
             },
         )
 
@@ -126,3 +135,36 @@ def in_range(range_start: dt.datetime, range_end: dt.datetime) -> dict[dt.dateti
         for start, task_name, row_count in cur.fetchall():
             found.setdefault(start, {})[task_name] = row_count
     return found
+
+
+def other_versions(
+    current: dict[str, str], range_start: dt.datetime, range_end: dt.datetime
+) -> list[tuple[str, dt.datetime, str | None]]:
+    """(task name, window start, version) of the markers of windows starting in [range_start,
+    range_end) built with a version other than `current[task name]` (None: unknown): one query,
+    which reads nothing for windows on the current versions."""
+    if not current:
+        return []
+    names = sorted(current)
+    with db.shared().cursor() as cur:
+        cur.execute(
+            sqlfiles.load("pipeline/markers/other_versions"),
+            {
+                "task_names": names,
+                "versions": [current[n] for n in names],
+                "range_start": range_start,
+                "range_end": range_end,
+            },
+        )
+        return cur.fetchall()
+
+
+def on_versions(current: dict[str, str]) -> dict[str, int]:
+    """How many windows each task's markers hold on the version `current[task name]`: one query."""
+    names = sorted(current)
+    with db.shared().cursor() as cur:
+        cur.execute(
+            sqlfiles.load("pipeline/markers/on_versions"),
+            {"task_names": names, "versions": [current[n] for n in names]},
+        )
+        return dict(cur.fetchall())

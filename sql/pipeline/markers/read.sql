@@ -5,7 +5,8 @@ select
     row_count,
     checksum,
     object_key,
-    done_at
+    done_at,
+    version
 from storepipe.markers
 where
     task_name = %(task_name)s
