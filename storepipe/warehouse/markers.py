@@ -126,3 +126,11 @@ def in_range(range_start: dt.datetime, range_end: dt.datetime) -> dict[dt.dateti
         for start, task_name, row_count in cur.fetchall():
             found.setdefault(start, {})[task_name] = row_count
     return found
+
+
+def newest(task_name: str) -> dt.datetime | None:
+    """The latest window start that has the marker `task_name` (None: none yet); for `publish`, the
+    newest window analysts can see."""
+    with db.shared().cursor() as cur:
+        cur.execute(sqlfiles.load("pipeline/markers/newest"), {"task_name": task_name})
+        return cur.fetchone()[0]
