@@ -348,7 +348,7 @@ def _ensure(home: Path, name: str, port: int, command: Callable[[int], list[str]
 
 
 def _write_luigid_config(home: Path, socket_dir: Path) -> Path:
-    """luigid's own config: state file under the home, task history in the embedded PostgreSQL."""
+    """luigid's own config: state file under the home, task history in the embedded PostgreSQL, Prometheus metrics."""
     history = _pg_url(socket_dir, "sde", SDE_PASSWORD, HISTORY_DB).replace("postgresql://", "postgresql+psycopg2://")
     path = home / "luigid" / "luigi.cfg"
     path.write_text(
@@ -356,6 +356,8 @@ def _write_luigid_config(home: Path, socket_dir: Path) -> Path:
         "[scheduler]\n"
         f"state_path = {_cfg_escape(home / 'luigid' / 'state.pickle')}\n"
         "record_task_history = true\n"
+        "# Prometheus metrics at /metrics: luigi_task_{started,failed,disabled,done}_total per family\n"
+        "metrics_collector = prometheus\n"
         "[task_history]\n"
         f"db_connection = {_cfg_escape(history)}\n"
     )

@@ -18,7 +18,7 @@ from storepipe.window import LABEL_FORMAT
 
 log = logging.getLogger(__name__)
 
-# windows listed under each reason; the rest are counted, so a long backfill's mail stays readable
+# windows listed under each failed task; the rest are counted, so a long backfill's mail stays readable
 LISTED_PER_REASON = 10
 
 
@@ -32,19 +32,21 @@ class QuietWorkers(interface._WorkerSchedulerFactory):
 
 
 def backfill_summary(span: str, failed: Mapping[dt.datetime, str]) -> tuple[str, str]:
-    """The subject and body of a backfill's alert: the windows grouped by their one-line reason."""
-    by_reason: dict[str, list[dt.datetime]] = {}
-    for start, why in sorted(failed.items()):
-        by_reason.setdefault(why, []).append(start)
+    """The subject and body of a backfill's alert: the windows grouped by the task that failed (`failed`
+    holds `task: reason` per window), each group with its first window's reason, as Luigi's batch mails do."""
+    by_task: dict[str, list[tuple[dt.datetime, str]]] = {}
+    for start, line in sorted(failed.items()):
+        task, _, why = line.partition(": ")
+        by_task.setdefault(task, []).append((start, why))
     subject = f"storepipe: {len(failed)} window{'s' if len(failed) != 1 else ''} failed in backfill {span}"
     lines = [f"{len(failed)} windows of backfill {span} (UTC) failed on {socket.gethostname()}.", ""]
-    for why, starts in sorted(by_reason.items(), key=lambda item: (-len(item[1]), item[0])):
-        lines.append(f"{len(starts)} x {why}")
-        lines += [f"  window {start:{LABEL_FORMAT}}" for start in starts[:LISTED_PER_REASON]]
-        if len(starts) > LISTED_PER_REASON:
-            lines.append(f"  ... and {len(starts) - LISTED_PER_REASON} more")
+    for task, items in sorted(by_task.items(), key=lambda item: (-len(item[1]), item[0])):
+        lines.append(f"{len(items)} x {task}, the first: {items[0][1]}")
+        lines += [f"  window {start:{LABEL_FORMAT}}" for start, _ in items[:LISTED_PER_REASON]]
+        if len(items) > LISTED_PER_REASON:
+            lines.append(f"  ... and {len(items) - LISTED_PER_REASON} more")
         lines.append("")
-    lines.append("Which task failed for each window, and why: storepipe status --start ... --end ...")
+    lines.append("Each window's task and reason: storepipe status --start ... --end ...")
     return subject, "\n".join(lines)
 
 
@@ -53,4 +55,9 @@ def send_backfill_summary(span: str, failed: Mapping[dt.datetime, str]) -> None:
     if not failed:
         return
     subject, body = backfill_summary(span, failed)
-    notifications.send_error_email(subject, body)
+    try:
+        notifications.send_error_email(subject, body)
+    except Exception as err:  # an alert that cannot go out must not change what the backfill did or exits with
+        log.error(
+            "could not send the failure alert (%s: %s); the failures are in storepipe status", type(err).__name__, err
+        )
