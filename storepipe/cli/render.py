@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 from luigi import execution_summary
 from luigi.execution_summary import LuigiRunResult
+from prometheus_client import generate_latest
+from prometheus_client.core import CollectorRegistry, CounterMetricFamily, GaugeMetricFamily
 
 
 def progress_line(progress) -> str:
@@ -159,8 +161,6 @@ def backfill_outcome(span: str, outcome, held_back: int) -> list[tuple[str, bool
 
 def prometheus(samples):
     """A prometheus_client registry holding `storepipe metrics`' samples, one family per name."""
-    from prometheus_client.core import CollectorRegistry, CounterMetricFamily, GaugeMetricFamily
-
     families: dict[str, object] = {}
     for sample in samples:
         family = families.get(sample.name)
@@ -179,8 +179,6 @@ def prometheus(samples):
 
 
 def prometheus_text(registry) -> str:
-    from prometheus_client import generate_latest
-
     return generate_latest(registry).decode()
 
 
@@ -200,8 +198,6 @@ def _span(delta: dt.timedelta) -> str:
 
 def freshness(verdict) -> str:
     """`storepipe freshness`: the verdict, the newest published window, the look-back's counts, perfdata."""
-    from storepipe.ops.freshness import NAMES
-
     limits = f"max {_span(verdict.max_lag)}" + (f", warn {_span(verdict.warn_lag)}" if verdict.warn_lag else "")
     if verdict.newest is None:
         newest = f"no window published yet ({limits})"
@@ -212,7 +208,7 @@ def freshness(verdict) -> str:
     perfdata = f"failed={verdict.failed} missing={verdict.missing}"
     if verdict.lag is not None:
         perfdata = f"lag_seconds={int(verdict.lag.total_seconds())} {perfdata}"
-    return f"FRESHNESS {NAMES[verdict.code]} - {newest}; {counts} | {perfdata}"
+    return f"FRESHNESS {verdict.state} - {newest}; {counts} | {perfdata}"
 
 
 def freshness_unknown(why: str) -> str:

@@ -29,6 +29,10 @@ class Verdict:
     max_lag: dt.timedelta
     warn_lag: dt.timedelta | None
 
+    @property
+    def state(self) -> str:
+        return NAMES[self.code]
+
 
 def check(
     windows: Sequence[Window],
