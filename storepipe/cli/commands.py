@@ -212,8 +212,8 @@ def checks(args) -> int:
 def _look_back(args) -> list[Window]:
     from storepipe.ops import backfill
 
-    hours_back = args.hours_back if args.hours_back is not None or args.start else 24
-    return backfill.resolve_range(args.start, args.end, hours_back, closed=False)
+    given = args.hours_back is not None or args.start or args.end
+    return backfill.resolve_range(args.start, args.end, args.hours_back if given else 24, closed=False)
 
 
 def metrics(args) -> int:
