@@ -216,3 +216,12 @@ class backfill(luigi.Config):
         significant=False,
         description="Most windows one backfill runs (0: no limit); the next run goes on from there.",
     )
+
+
+class alerts(luigi.Config):
+    repeat_after = luigi.TimeDeltaParameter(
+        default=dt.timedelta(hours=4),
+        significant=False,
+        description="A backfill alerts a failed window once, then again only if it still fails this much later"
+        " (or fails with another error): cron meets the same failures every run.",
+    )

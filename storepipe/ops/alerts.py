@@ -2,7 +2,8 @@
 
 A single `luigi ... RunWindow` run mails each failing task itself (Luigi's worker does, with the one
 line `WindowTask.on_failure` gives). A backfill's builds do not (`QuietWorkers`), so that a range of
-100 failing windows is one message listing them, not 100 mails.
+100 failing windows is one message listing them, not 100 mails; and a failure is in one such message,
+not in every cron run's, until `[alerts] repeat_after` has passed (`storepipe.task_failures.alerted_at`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from collections.abc import Mapping
 
 from luigi import interface, notifications, worker
 
+from storepipe import config
+from storepipe.warehouse import failures
 from storepipe.window import LABEL_FORMAT
 
 log = logging.getLogger(__name__)
@@ -51,13 +54,24 @@ def backfill_summary(span: str, failed: Mapping[dt.datetime, str]) -> tuple[str,
 
 
 def send_backfill_summary(span: str, failed: Mapping[dt.datetime, str]) -> None:
-    """Send the summary through Luigi's [email] settings; nothing when no receiver is configured."""
-    if not failed:
+    """Send the summary of the failed windows no alert named yet (or not for `[alerts] repeat_after`)
+    through Luigi's [email] settings, and remember that it did; nothing when alerts are off."""
+    # Luigi's own test for "no mail now" (no receiver, format none, a terminal without force_send):
+    # a summary it would drop must not count as sent
+    if not failed or not notifications.email().receiver or notifications._email_disabled_reason():
         return
-    subject, body = backfill_summary(span, failed)
+    news = sorted(failures.to_alert(failed, config.alerts().repeat_after))
+    if not news:
+        log.info("%d failed windows, all alerted already", len(failed))
+        return
+    subject, body = backfill_summary(span, {start: failed[start] for start in news})
+    if len(news) < len(failed):
+        body += f"\n({len(failed) - len(news)} more failed windows of this backfill were alerted before.)"
     try:
         notifications.send_error_email(subject, body)
     except Exception as err:  # an alert that cannot go out must not change what the backfill did or exits with
         log.error(
             "could not send the failure alert (%s: %s); the failures are in storepipe status", type(err).__name__, err
         )
+        return
+    failures.mark_alerted(news)

@@ -45,21 +45,17 @@ def test_a_failing_window_sends_one_mail_naming_window_task_and_reason_and_none_
     assert "Traceback" not in body and 'File "' not in body
 
 
-def test_a_backfill_failing_many_windows_sends_one_summary(pipeline, smtp_server):
+def test_a_backfill_failing_many_windows_sends_one_summary_and_cron_does_not_repeat_it(pipeline, smtp_server):
     windows = [pipeline.window(i) for i in range(3)]
     for window in windows:
         plant(pipeline, window, "orders.json", b"{}")
 
-    result = storepipe_cli(
-        "backfill",
-        "--start",
-        windows[0].label,
-        "--end",
-        windows[-1].end.strftime("%Y-%m-%dT%H:%M"),
-        "--local-scheduler",
-        env=smtp_server.env(RECEIVER),
-    )
-    assert result.returncode == 1, result.stderr
+    def backfill():
+        span = ("--start", windows[0].label, "--end", windows[-1].end.strftime("%Y-%m-%dT%H:%M"))
+        result = storepipe_cli("backfill", *span, "--local-scheduler", env=smtp_server.env(RECEIVER))
+        assert result.returncode == 1, result.stderr
+
+    backfill()
     [message] = smtp_server.messages  # one summary; the builds' workers sent no mail per task
     span = f"{windows[0].label} .. {windows[-1].end:%Y-%m-%dT%H:%M}"
     assert message["Subject"] == f"storepipe: 3 windows failed in backfill {span}"
@@ -68,3 +64,11 @@ def test_a_backfill_failing_many_windows_sends_one_summary(pipeline, smtp_server
     for window in windows:
         assert f"  window {window.label}\n" in body
     assert "Traceback" not in body
+
+    # the next cron run meets the same failures: no second mail until [alerts] repeat_after has passed
+    backfill()
+    assert len(smtp_server.messages) == 1
+    query(pipeline.warehouse_url, "update storepipe.task_failures set alerted_at = now() - interval '5 hours'")
+    backfill()
+    assert len(smtp_server.messages) == 2
+    assert smtp_server.messages[1]["Subject"] == message["Subject"]
