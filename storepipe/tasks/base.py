@@ -88,10 +88,10 @@ class WindowTask(luigi.Task):
                 yield cur
 
 
-def failure_line(window: Window, task_name: str, error: BaseException | str) -> str:
-    """`window 2024-01-01T10:00 failed: extract:orders: <why>`, the one spelling of a failed task everywhere."""
-    why = error if isinstance(error, str) else failures.describe(error)
-    return f"window {window.label} failed: {task_name}: {why}"
+def failure_line(window: Window, task_name: str, error: BaseException) -> str:
+    """`window 2024-01-01T10:00 failed: extract:orders: <why>`: the words of `storepipe backfill`'s own
+    failure lines, with the reason `storepipe.task_failures` records."""
+    return f"window {window.label} failed: {task_name}: {failures.describe(error)}"
 
 
 @WindowTask.event_handler(luigi.Event.FAILURE)
