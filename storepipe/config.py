@@ -63,6 +63,34 @@ def reset() -> None:
     _env_file.cache_clear()
 
 
+# Alerts go through Luigi's own notifications, which read [email] and [smtp]. Who receives them and
+# the SMTP login are deployment settings, so they come from the environment: the committed luigi.cfg
+# cannot name them (a `${VAR}` there fails when the variable is unset), and with no ALERT_RECEIVER
+# nothing is sent.
+ALERT_SETTINGS = {
+    "ALERT_RECEIVER": ("email", "receiver"),  # addresses, comma-separated; or the SNS topic's ARN
+    "ALERT_METHOD": ("email", "type"),  # smtp (default), sns, ses or sendgrid
+    "ALERT_SENDER": ("email", "sender"),
+    "SMTP_HOST": ("smtp", "host"),
+    "SMTP_PORT": ("smtp", "port"),
+    "SMTP_USERNAME": ("smtp", "username"),
+    "SMTP_PASSWORD": ("smtp", "password"),
+}
+
+
+def apply_alert_settings() -> None:
+    """Hand the alert settings found in the environment (or `.storepipe/env`) to Luigi's [email] and [smtp]."""
+    cfg = luigi.configuration.get_config()
+    for name, (section, option) in ALERT_SETTINGS.items():
+        value = setting(name, "")
+        if not value:
+            continue
+        if not cfg.has_section(section):
+            cfg.add_section(section)
+        # Luigi's parser interpolates `%` and `$`, which a password may hold
+        cfg.set(section, option, value.replace("%", "%%").replace("$", "$$"))
+
+
 class window(luigi.Config):
     minutes = luigi.IntParameter(default=5, description="Length of one window in minutes; divides a day.")
 
@@ -210,4 +238,13 @@ class plan(luigi.Config):
         description="Whether `storepipe backfill` (the cron line) also rebuilds the windows of its range that"
         " were built by another version of a model, as `storepipe plan --apply` does; off: it only fills"
         " missing windows, and `storepipe status` says which are stale.",
+    )
+
+
+class alerts(luigi.Config):
+    repeat_after = luigi.TimeDeltaParameter(
+        default=dt.timedelta(hours=4),
+        significant=False,
+        description="A backfill alerts a failed window once, then again only if it still fails this much later"
+        " (or fails with another error): cron meets the same failures every run.",
     )

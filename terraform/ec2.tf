@@ -47,6 +47,7 @@ resource "aws_instance" "host" {
     region        = var.aws_region
     orders_bucket = aws_s3_bucket.orders.bucket
     lake_bucket   = aws_s3_bucket.lake.bucket
+    alerts_topic  = aws_sns_topic.alerts.arn
   })
 
   metadata_options {

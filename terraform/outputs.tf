@@ -32,3 +32,8 @@ output "ssh_command" {
   description = "Log in to the host."
   value       = "ssh -i ${abspath("${path.module}/${trimsuffix(var.ssh_public_key_path, ".pub")}")} -o IdentitiesOnly=yes ubuntu@${aws_instance.host.public_dns}"
 }
+
+output "alerts_topic_arn" {
+  description = "The SNS topic failure alerts go to (ALERT_RECEIVER on the host, with ALERT_METHOD=sns)."
+  value       = aws_sns_topic.alerts.arn
+}

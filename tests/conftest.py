@@ -3,9 +3,12 @@ luigid), and per-test isolation: each test gets its own warehouse database, orde
 
 from __future__ import annotations
 
+import email
+import email.policy
 import itertools
 import os
 import secrets
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -14,6 +17,7 @@ import boto3
 import luigi
 import psycopg2
 import pytest
+from aiosmtpd.controller import Controller
 
 from storepipe import config
 from storepipe.devstack import stack
@@ -139,3 +143,32 @@ def pipeline(stack_env, tmp_path, monkeypatch):
         for database in world.databases:
             cur.execute(f"drop database {database} with (force)")
     admin.close()
+
+
+@dataclass
+class Mailbox:
+    """What a real SMTP server on 127.0.0.1 received: each message as parsed by the email package."""
+
+    port: int
+    messages: list = field(default_factory=list)
+
+    def env(self, receiver: str | None) -> dict[str, str]:
+        """The environment that points storepipe's alerts at this server (no receiver: alerts off)."""
+        return {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(self.port), "ALERT_RECEIVER": receiver or ""}
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd calls it by this name
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    """An aiosmtpd SMTP server on 127.0.0.1 for one test; stopped after it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    mailbox = Mailbox(port)
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield mailbox
+    controller.stop()

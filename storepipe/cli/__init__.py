@@ -107,7 +107,27 @@ def parser() -> argparse.ArgumentParser:
     checks = sub.add_parser("checks", help="the data check results of a window (exit 1 if one failed)")
     checks.add_argument("--window", required=True)
     checks.set_defaults(func=commands.checks)
+
+    metrics = sub.add_parser("metrics", help="storepipe's own metrics in Prometheus' text format")
+    _look_back(metrics)
+    metrics.add_argument("--textfile", help="write them to this file, atomically (node_exporter's textfile collector)")
+    metrics.set_defaults(func=commands.metrics)
+
+    freshness = sub.add_parser(
+        "freshness", help="is the newest published window recent? one line; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN"
+    )
+    freshness.add_argument("--max-lag", required=True, help="CRITICAL past this, e.g. 15m (from the window's end)")
+    freshness.add_argument("--warn-lag", help="WARNING past this, e.g. 10m")
+    _look_back(freshness)
+    freshness.set_defaults(func=commands.freshness)
     return top
+
+
+def _look_back(command: argparse.ArgumentParser) -> None:
+    """The range in which failed and missing windows are counted: the last day unless told."""
+    command.add_argument("--hours-back", type=int, help="the last N hours (default 24)")
+    command.add_argument("--start", help="or from this window, e.g. 2024-01-01T10:00 (UTC)")
+    command.add_argument("--end", help="to this one, exclusive (default: now)")
 
 
 def main(argv: list[str] | None = None) -> int:

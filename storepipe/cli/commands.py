@@ -93,7 +93,7 @@ def backfill(args) -> int:
 
 def _backfill(args) -> int:
     from storepipe.cli import render
-    from storepipe.ops import backfill, late
+    from storepipe.ops import alerts, backfill, late
     from storepipe.warehouse import partitions
 
     counts = (("--workers", args.workers, 1), ("--task-limit", args.task_limit, 0))
@@ -119,7 +119,7 @@ def _backfill(args) -> int:
     scheduler = None if args.local_scheduler else args.scheduler_url or config.setting("LUIGID_URL", "") or None
     if scheduler:
         backfill.require_scheduler(scheduler)
-    ok = True
+    ok, failed = True, {}
     if reopened:
         for line in late.describe(reopened, found):
             print(line, file=sys.stderr, flush=True)
@@ -128,8 +128,9 @@ def _backfill(args) -> int:
         )
         for line, _ in render.backfill_outcome("of re-opened windows", rebuilt, 0):
             print(line, file=sys.stderr)
-        ok = rebuilt.ok
+        ok, failed = rebuilt.ok, dict(rebuilt.failed)
         if not plan.todo:
+            alerts.send_backfill_summary(span, failed)
             return 0 if ok else 1
     print(
         f"backfill {span}: {len(plan.todo)} of {len(windows)} windows to run"
@@ -148,6 +149,8 @@ def _backfill(args) -> int:
     print(render.summary(outcome.builds), file=sys.stderr)
     for line, to_stderr in render.backfill_outcome(span, outcome, plan.held_back):
         print(line, file=sys.stderr if to_stderr else sys.stdout)
+    # one alert for the whole backfill (its builds' workers mail nothing), when a receiver is configured
+    alerts.send_backfill_summary(span, {**failed, **outcome.failed})
     return 0 if outcome.ok and ok else 1
 
 
@@ -291,3 +294,53 @@ def checks(args) -> int:
         results = checks.window_results(cur, window)
     print(render.checks(window, results))
     return 1 if any(status == "fail" for _, _, status, *_ in results) else 0
+
+
+def _look_back(args) -> list[Window]:
+    from storepipe.ops import backfill
+
+    given = args.hours_back is not None or args.start or args.end
+    return backfill.resolve_range(args.start, args.end, args.hours_back if given else 24, closed=False)
+
+
+def metrics(args) -> int:
+    from storepipe.cli import render
+    from storepipe.ops import metrics
+
+    registry = render.prometheus(metrics.collect(_look_back(args)))
+    if args.textfile:
+        from prometheus_client import write_to_textfile
+
+        # a temporary file beside it, then a rename: node_exporter never reads half a file
+        write_to_textfile(args.textfile, registry)
+    else:
+        print(render.prometheus_text(registry), end="")
+    return 0
+
+
+def _duration(text: str | None, flag: str):
+    import luigi
+
+    if text is None:
+        return None
+    try:
+        return luigi.TimeDeltaParameter().parse(text)
+    except luigi.parameter.ParameterException:
+        what = f"{flag} {text!r} is not a duration"
+        raise StorepipeError(what, "storepipe freshness", "write e.g. 15m, 1h or 90s") from None
+
+
+def freshness(args) -> int:
+    """Every error is UNKNOWN (3), as a monitoring plugin's must be: CRITICAL is for stale data only."""
+    from storepipe.cli import render
+    from storepipe.ops import freshness
+    from storepipe.warehouse import failures
+
+    try:
+        max_lag, warn_lag = _duration(args.max_lag, "--max-lag"), _duration(args.warn_lag, "--warn-lag")
+        verdict = freshness.check(_look_back(args), max_lag=max_lag, warn_lag=warn_lag)
+    except Exception as err:  # a check that cannot look must say UNKNOWN, never exit 1 (WARNING) with a traceback
+        print(render.freshness_unknown(failures.describe(err)))
+        return freshness.UNKNOWN
+    print(render.freshness(verdict))
+    return verdict.code

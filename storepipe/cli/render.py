@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 from luigi import execution_summary
 from luigi.execution_summary import LuigiRunResult
+from prometheus_client import generate_latest
+from prometheus_client.core import CollectorRegistry, CounterMetricFamily, GaugeMetricFamily
 
 
 def progress_line(progress, label: str = "backfill", rows: str = "loaded") -> str:
@@ -272,3 +274,59 @@ def upkeep_line(upkeep) -> str:
     if deleted:
         parts.append(f"{deleted} rows past retention deleted from {', '.join(upkeep.deleted_rows)}")
     return "partitions: " + "; ".join(parts)
+
+
+def prometheus(samples):
+    """A prometheus_client registry holding `storepipe metrics`' samples, one family per name."""
+    families: dict[str, object] = {}
+    for sample in samples:
+        family = families.get(sample.name)
+        if family is None:
+            kind = CounterMetricFamily if sample.kind == "counter" else GaugeMetricFamily
+            family = families[sample.name] = kind(sample.name, sample.help, labels=list(sample.labels))
+        family.add_metric(list(sample.labels.values()), sample.value)
+
+    class _Collected:
+        def collect(self):
+            return iter(families.values())
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Collected())
+    return registry
+
+
+def prometheus_text(registry) -> str:
+    return generate_latest(registry).decode()
+
+
+def _span(delta: dt.timedelta) -> str:
+    """`7m`, `2h05m`, `3d04h`: a lag as people say it."""
+    seconds = int(delta.total_seconds())
+    sign, seconds = ("-", -seconds) if seconds < 0 else ("", seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{sign}{days}d{hours:02d}h"
+    if hours:
+        return f"{sign}{hours}h{minutes:02d}m"
+    return f"{sign}{minutes}m" if minutes else f"{sign}{secs}s"
+
+
+def freshness(verdict) -> str:
+    """`storepipe freshness`: the verdict, the newest published window, the look-back's counts, perfdata."""
+    limits = f"max {_span(verdict.max_lag)}" + (f", warn {_span(verdict.warn_lag)}" if verdict.warn_lag else "")
+    if verdict.newest is None:
+        newest = f"no window published yet ({limits})"
+    else:
+        newest = f"newest published window {verdict.newest.label} ended {_span(verdict.lag)} ago ({limits})"
+    counts = f"{verdict.failed} failed, {verdict.missing} missing of {verdict.windows} windows in the look-back"
+    # after `|`: performance data, which Nagios-style monitors graph
+    perfdata = f"failed={verdict.failed} missing={verdict.missing}"
+    if verdict.lag is not None:
+        perfdata = f"lag_seconds={int(verdict.lag.total_seconds())} {perfdata}"
+    return f"FRESHNESS {verdict.state} - {newest}; {counts} | {perfdata}"
+
+
+def freshness_unknown(why: str) -> str:
+    return f"FRESHNESS UNKNOWN - {why}"

@@ -396,7 +396,7 @@ def _ensure(home: Path, name: str, port: int, command: Callable[[int], list[str]
 
 
 def _write_luigid_config(home: Path, socket_dir: Path) -> Path:
-    """luigid's own config: state file under the home, task history in the embedded PostgreSQL."""
+    """luigid's own config: state file under the home, task history in the embedded PostgreSQL, Prometheus metrics."""
     history = _pg_url(socket_dir, LUIGID_ROLE, LUIGID_PASSWORD, HISTORY_DB).replace(
         "postgresql://", "postgresql+psycopg2://"
     )
@@ -406,6 +406,8 @@ def _write_luigid_config(home: Path, socket_dir: Path) -> Path:
         "[scheduler]\n"
         f"state_path = {_cfg_escape(home / 'luigid' / 'state.pickle')}\n"
         "record_task_history = true\n"
+        "# Prometheus metrics at /metrics: luigi_task_{started,failed,disabled,done}_total per family\n"
+        "metrics_collector = prometheus\n"
         "[task_history]\n"
         f"db_connection = {_cfg_escape(history)}\n"
     )

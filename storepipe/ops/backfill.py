@@ -14,6 +14,7 @@ from luigi.execution_summary import LuigiRunResult, LuigiStatusCode
 
 from storepipe import config
 from storepipe.errors import StorepipeError, WindowError
+from storepipe.ops import alerts
 from storepipe.tasks import completeness
 from storepipe.tasks.completeness import Completeness
 from storepipe.tasks.run import RunWindow
@@ -194,7 +195,14 @@ def run(
 
 def _build(tasks: list[luigi.Task], workers: int, scheduler_url: str | None, log_level: str) -> LuigiRunResult:
     where = {"scheduler_url": scheduler_url} if scheduler_url else {"local_scheduler": True}
-    return luigi.build(tasks, workers=workers, detailed_summary=True, log_level=log_level, **where)
+    return luigi.build(
+        tasks,
+        workers=workers,
+        detailed_summary=True,
+        log_level=log_level,
+        worker_scheduler_factory=alerts.QuietWorkers(),
+        **where,
+    )
 
 
 def _chunks(windows: list[Window], size: int) -> Iterator[list[Window]]:

@@ -50,3 +50,19 @@ def unresolved(starts: Iterable[dt.datetime]) -> dict[dt.datetime, str]:
     with db.shared().cursor() as cur:
         cur.execute(sqlfiles.load("pipeline/failures/unresolved"), {"starts": starts})
         return {start: f"{task_name}: {error}" for start, task_name, error in cur.fetchall()}
+
+
+def to_alert(starts: Iterable[dt.datetime], repeat_after: dt.timedelta) -> set[dt.datetime]:
+    """The windows among `starts` with an unresolved failure that no alert named yet, or none for `repeat_after`."""
+    starts = list(starts)
+    if not starts:
+        return set()
+    with db.shared().cursor() as cur:
+        cur.execute(sqlfiles.load("pipeline/failures/to_alert"), {"starts": starts, "repeat_after": repeat_after})
+        return {row[0] for row in cur.fetchall()}
+
+
+def mark_alerted(starts: Iterable[dt.datetime]) -> None:
+    """The failures of these windows were just in an alert."""
+    with db.transaction() as cur:
+        cur.execute(sqlfiles.load("pipeline/failures/mark_alerted"), {"starts": list(starts)})

@@ -168,3 +168,11 @@ def on_versions(current: dict[str, str]) -> dict[str, int]:
             {"task_names": names, "versions": [current[n] for n in names]},
         )
         return dict(cur.fetchall())
+
+
+def newest(task_name: str) -> dt.datetime | None:
+    """The latest window start that has the marker `task_name` (None: none yet); for `publish`, the
+    newest window analysts can see."""
+    with db.shared().cursor() as cur:
+        cur.execute(sqlfiles.load("pipeline/markers/newest"), {"task_name": task_name})
+        return cur.fetchone()[0]

@@ -82,7 +82,7 @@ def test_no_bucket_is_public_by_acl_or_website():
 def test_host_policy_is_least_privilege():
     documents = files.blocks("data")
     role_policies = files.of_type("resource", "aws_iam_role_policy")
-    assert set(role_policies) == {"aws_iam_role_policy.buckets"}, "one inline policy; no managed ones"
+    assert set(role_policies) == {"aws_iam_role_policy.buckets", "aws_iam_role_policy.alerts"}, "inline ones only"
     assert not files.of_type("resource", "aws_iam_role_policy_attachment")
     assert not files.of_type("resource", "aws_iam_policy")
     assert role_policies["aws_iam_role_policy.buckets"]["policy"] == "${data.aws_iam_policy_document.buckets.json}"
@@ -136,6 +136,19 @@ def test_budget_alarm_mails_the_admin():
     (budget,) = files.of_type("resource", "aws_budgets_budget").values()
     assert budget["budget_type"] == "COST" and budget["time_unit"] == "MONTHLY"
     assert all(n["subscriber_email_addresses"] == ["${var.alert_email}"] for n in budget["notification"])
+
+
+def test_the_host_may_only_publish_to_the_alerts_topic_which_mails_the_admin():
+    (policy,) = (p for name, p in files.of_type("resource", "aws_iam_role_policy").items() if name.endswith(".alerts"))
+    assert policy["policy"] == "${data.aws_iam_policy_document.alerts.json}"
+    (statement,) = files.blocks("data")["aws_iam_policy_document.alerts"]["statement"]
+    assert (statement["actions"], statement["resources"]) == (["sns:Publish"], ["${aws_sns_topic.alerts.arn}"])
+    (topic,) = files.of_type("resource", "aws_sns_topic").values()
+    assert topic["kms_master_key_id"] == "alias/aws/sns"
+    (subscription,) = files.of_type("resource", "aws_sns_topic_subscription").values()
+    assert (subscription["protocol"], subscription["endpoint"]) == ("email", "${var.alert_email}")
+    text = (files.TERRAFORM / "user_data.sh.tftpl").read_text()
+    assert "  ALERT_METHOD=sns \\\n" in text and 'ALERT_RECEIVER="${alerts_topic}"' in text
 
 
 def test_user_data_installs_docker_clones_and_starts_the_stack_without_keys():

@@ -1,0 +1,169 @@
+"""storepipe's own metrics, as plain samples: freshness, rows, quarantine, failed and re-opened windows, slot lag.
+
+luigid's Prometheus collector counts tasks; these say what the warehouse holds, which no scheduler
+knows. `storepipe metrics` renders them in Prometheus' text format, for node_exporter's textfile
+collector (a cron line writes the file; a scrape then costs no database query).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import psycopg2
+
+from storepipe import config, sqlfiles
+from storepipe.errors import StorepipeError
+from storepipe.ops import status
+from storepipe.rows import SOURCES
+from storepipe.sources import customer_log
+from storepipe.tasks import capture
+from storepipe.warehouse import db, markers
+from storepipe.warehouse.markers import LOAD, PUBLISH, marker_name
+from storepipe.window import Window, utcnow, window_minutes
+
+log = logging.getLogger(__name__)
+
+GAUGE, COUNTER = "gauge", "counter"
+_EPOCH = dt.datetime(1970, 1, 1)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One metric value: name, help text, kind, value and labels."""
+
+    name: str
+    help: str
+    kind: str
+    value: float
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def collect(windows: Sequence[Window], *, now: dt.datetime | None = None) -> list[Sample]:
+    """Every metric, now; `windows` is the look-back in which failed and missing windows are counted."""
+    now = now or utcnow()
+    samples = [Sample("storepipe_metrics_timestamp_seconds", "When these metrics were collected.", GAUGE, _unix(now))]
+    samples += _freshness(now)
+    samples += _rows()
+    samples += _windows(windows, now)
+    samples += _slot_lag()
+    stale = windows_stale(windows)
+    if stale is not None:
+        help_text = "Windows of the look-back built by another version of their SQL."
+        samples.append(Sample("storepipe_windows_stale", help_text, GAUGE, stale))
+    return samples
+
+
+def windows_stale(windows: Sequence[Window]) -> int | None:
+    """The look-back's windows built with another version of their SQL: issue 15 (model versions) provides
+    that count. Until it exists this returns None and `storepipe_windows_stale` is not emitted, rather than
+    a made-up 0; wire its function in here."""
+    return None
+
+
+def _freshness(now: dt.datetime) -> list[Sample]:
+    newest = markers.newest(marker_name(PUBLISH))
+    if newest is None:  # nothing published yet: no value is better than a made-up one
+        return []
+    end = newest + dt.timedelta(minutes=window_minutes())
+    return [
+        Sample(
+            "storepipe_newest_published_window_start_seconds",
+            "Start of the newest window published to analytics (Unix time).",
+            GAUGE,
+            _unix(newest),
+        ),
+        Sample(
+            "storepipe_newest_published_window_lag_seconds",
+            "Seconds from the end of the newest published window to now.",
+            GAUGE,
+            (now - end).total_seconds(),
+        ),
+    ]
+
+
+def _rows() -> list[Sample]:
+    names = {marker_name(LOAD, source): source for source in SOURCES}
+    with db.shared().cursor() as cur:
+        cur.execute(sqlfiles.load("pipeline/metrics/rows_loaded"), {"task_names": list(names)})
+        loaded = {names[task_name]: rows for task_name, rows in cur.fetchall()}
+        cur.execute(sqlfiles.load("pipeline/metrics/quarantined"))
+        rejected = dict(cur.fetchall())
+        cur.execute(sqlfiles.load("pipeline/metrics/reopened"))
+        reopened = dict(cur.fetchall())
+    samples = []
+    for source in SOURCES:
+        labels = {"source": source}
+        samples += [
+            Sample(
+                "storepipe_rows_loaded",
+                "Rows loaded into store.*, per source, over every window the warehouse holds (from the load markers).",
+                GAUGE,
+                loaded.get(source, 0),
+                labels,
+            ),
+            Sample(
+                "storepipe_rows_quarantined",
+                "Rows set aside in storepipe.quarantine, per source, over every window (flagged rows not counted).",
+                GAUGE,
+                rejected.get(source, 0),
+                labels,
+            ),
+            Sample(
+                "storepipe_windows_reopened",
+                "Windows re-opened because objects came after their extract, per source, ever.",
+                COUNTER,
+                reopened.get(source, 0),
+                labels,
+            ),
+        ]
+    return samples
+
+
+def _windows(windows: Sequence[Window], now: dt.datetime) -> list[Sample]:
+    states = status.status(windows, now=now).states if windows else []
+    counted = {state: sum(1 for s in states if s.state == state) for state in ("done", "failed", "missing", "open")}
+    return [
+        Sample("storepipe_lookback_windows", "Windows in the look-back.", GAUGE, len(states)),
+        Sample(
+            "storepipe_windows_failed",
+            "Windows of the look-back whose latest failure no marker has resolved.",
+            GAUGE,
+            counted["failed"],
+        ),
+        Sample(
+            "storepipe_windows_missing",
+            "Closed windows of the look-back that are not complete and have not failed.",
+            GAUGE,
+            counted["missing"],
+        ),
+    ]
+
+
+def _slot_lag() -> list[Sample]:
+    if config.customer_db().capture != "log":
+        return []
+    slot = capture.slot_name()
+    try:
+        lag = customer_log.lag_bytes(config.customer_db().capture_url, slot)
+    except (StorepipeError, psycopg2.Error) as err:
+        # the source being down must not hide the warehouse's metrics; the metric's absence says it
+        log.warning("no slot lag: %s", err)
+        return []
+    if lag is None:
+        return []
+    return [
+        Sample(
+            "storepipe_capture_slot_lag_bytes",
+            "Bytes of WAL the customer change-capture slot holds on the source.",
+            GAUGE,
+            lag,
+            {"slot": slot},
+        )
+    ]
+
+
+def _unix(moment: dt.datetime) -> float:
+    return (moment - _EPOCH).total_seconds()
