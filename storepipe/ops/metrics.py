@@ -16,6 +16,7 @@ import psycopg2
 
 from storepipe import config, sqlfiles
 from storepipe.errors import StorepipeError
+from storepipe.ops import plan as version_plan
 from storepipe.ops import status
 from storepipe.rows import SOURCES
 from storepipe.sources import customer_log
@@ -57,10 +58,11 @@ def collect(windows: Sequence[Window], *, now: dt.datetime | None = None) -> lis
 
 
 def windows_stale(windows: Sequence[Window]) -> int | None:
-    """The look-back's windows built with another version of their SQL: issue 15 (model versions) provides
-    that count. Until it exists this returns None and `storepipe_windows_stale` is not emitted, rather than
-    a made-up 0; wire its function in here."""
-    return None
+    """The look-back's windows built with another version of their SQL (what `storepipe plan --apply` would
+    rebuild; forward-only changes and windows of unknown version not counted)."""
+    if not windows:
+        return None
+    return len(version_plan.judged(windows).stale)
 
 
 def _freshness(now: dt.datetime) -> list[Sample]:

@@ -46,8 +46,12 @@ def test_unknown_when_it_cannot_look(pipeline):
     bad_duration = storepipe_cli("freshness", "--max-lag", "soon")
     assert bad_duration.returncode == freshness.UNKNOWN
     assert bad_duration.stdout.startswith("FRESHNESS UNKNOWN - --max-lag 'soon' is not a duration")
+    NOWHERE = "postgresql://sde:password@127.0.0.1:1/warehouse"  # pragma: allowlist secret (no server there)
     unreachable = storepipe_cli(
-        "freshness", "--max-lag", "15m", env={"WAREHOUSE_URL": "postgresql://sde:password@127.0.0.1:1/warehouse"}
+        "freshness",
+        "--max-lag",
+        "15m",
+        env={"WAREHOUSE_URL": NOWHERE},
     )
     assert unreachable.returncode == freshness.UNKNOWN, unreachable.stderr
     [line] = unreachable.stdout.splitlines()
