@@ -67,8 +67,9 @@ def status(args) -> int:
         from storepipe.ops import status as window_status
 
         windows = backfill.resolve_range(args.start, args.end, args.hours_back, closed=False)
-        print(render.status_table(window_status.status(windows)))
+        # the log capture first: the table's last line is the range's counts, which scripts read
         print(render.capture_line(window_status.capture_state()))
+        print(render.status_table(window_status.status(windows)))
         return 0
     from storepipe.devstack import stack
     from storepipe.ops import status as window_status

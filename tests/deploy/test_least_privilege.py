@@ -359,7 +359,8 @@ def test_repo_url_and_ref_reach_the_boot_script_as_single_words(terraform, tmp_p
     url, ref = "https://example.com/team/store-pipe_v2.git", "v1.2.0-rc.1"
     expression = (
         'jsonencode(templatefile("user_data.sh.tftpl", merge(local.deploy_source,'
-        ' {region = "us-east-1", orders_bucket = "orders-x", lake_bucket = "lake-x"})))'
+        ' {region = "us-east-1", orders_bucket = "orders-x", lake_bucket = "lake-x",'
+        ' alerts_topic = "arn:aws:sns:us-east-1:123456789012:alerts-x"})))'
     )
     variables = {"admin_cidr": "203.0.113.7/32", "alert_email": "a@example.com", "repo_url": url, "repo_ref": ref}
     result = subprocess.run(
