@@ -321,8 +321,10 @@ def freshness(verdict) -> str:
     else:
         newest = f"newest published window {verdict.newest.label} ended {_span(verdict.lag)} ago ({limits})"
     counts = f"{verdict.failed} failed, {verdict.missing} missing of {verdict.windows} windows in the look-back"
+    if verdict.stale:
+        counts += f", {verdict.stale} built by another version of a model (storepipe plan)"
     # after `|`: performance data, which Nagios-style monitors graph
-    perfdata = f"failed={verdict.failed} missing={verdict.missing}"
+    perfdata = f"failed={verdict.failed} missing={verdict.missing} stale={verdict.stale}"
     if verdict.lag is not None:
         perfdata = f"lag_seconds={int(verdict.lag.total_seconds())} {perfdata}"
     return f"FRESHNESS {verdict.state} - {newest}; {counts} | {perfdata}"

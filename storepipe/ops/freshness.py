@@ -28,6 +28,7 @@ class Verdict:
     windows: int  # windows in the look-back
     max_lag: dt.timedelta
     warn_lag: dt.timedelta | None
+    stale: int = 0  # windows of the look-back built by another version of a model (not an alert: `storepipe plan`)
 
     @property
     def state(self) -> str:
@@ -58,4 +59,5 @@ def check(
         code = WARNING
     else:
         code = OK
-    return Verdict(code, newest, lag, failed, missing, len(states), max_lag, warn_lag)
+    stale = sum(1 for s in states if s.stale and s.stale.startswith("stale:"))
+    return Verdict(code, newest, lag, failed, missing, len(states), max_lag, warn_lag, stale)

@@ -160,6 +160,8 @@ def test_status_sql_list_and_the_cron_line_with_auto_apply(pipeline, files, caps
     status = capsys.readouterr().out
     assert "stale: publish, fct_orders, stg_orders (storepipe plan)" in status
     assert "1 built by another version of a model" in status
+    main(["freshness", "--max-lag", "15m", *_range(windows)])
+    assert "1 built by another version of a model (storepipe plan) | " in capsys.readouterr().out
 
     # the cron line fills missing windows only, unless [plan] auto_apply is on
     before = _markers(pipeline)

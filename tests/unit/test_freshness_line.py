@@ -26,7 +26,7 @@ def verdict(**fields) -> freshness.Verdict:
 def test_the_line_names_the_state_the_window_the_lag_and_the_look_back():
     assert render.freshness(verdict()) == (
         "FRESHNESS OK - newest published window 2024-01-01T10:00 ended 7m ago (max 15m, warn 10m);"
-        " 0 failed, 0 missing of 288 windows in the look-back | lag_seconds=420 failed=0 missing=0"
+        " 0 failed, 0 missing of 288 windows in the look-back | lag_seconds=420 failed=0 missing=0 stale=0"
     )
     late = render.freshness(verdict(code=freshness.CRITICAL, lag=dt.timedelta(days=2, hours=3), warn_lag=None))
     assert late.startswith("FRESHNESS CRITICAL - newest published window 2024-01-01T10:00 ended 2d03h ago (max 15m);")
@@ -36,5 +36,5 @@ def test_nothing_published_has_no_lag():
     line = render.freshness(verdict(code=freshness.CRITICAL, newest=None, lag=None, failed=2))
     assert line == (
         "FRESHNESS CRITICAL - no window published yet (max 15m, warn 10m);"
-        " 2 failed, 0 missing of 288 windows in the look-back | failed=2 missing=0"
+        " 2 failed, 0 missing of 288 windows in the look-back | failed=2 missing=0 stale=0"
     )
