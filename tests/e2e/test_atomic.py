@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg2
+import pytest
 
 from tests.helpers import REPO, never_extracted, query, table_hashes
 
@@ -76,6 +77,9 @@ class _Reader(threading.Thread):
         conn.close()
 
 
+# 20 kills spread over a reference run's duration, each after a fresh start: about ten reference runs,
+# which on a busy machine is more than the suite's 300 s per test
+@pytest.mark.timeout(900)
 def test_kill_at_any_instant_then_repair(pipeline, tmp_path):
     settings = _query_capture(tmp_path)
     window = pipeline.window(0)
