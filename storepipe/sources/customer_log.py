@@ -490,6 +490,13 @@ def _read_error(err: psycopg2.Error, slot: str, publication: str) -> StorepipeEr
     text = _first_line(err)
     if "can no longer get changes" in text or "has been invalidated" in text:
         return _lost(slot)
+    if "is active for PID" in text:
+        return SourceUnavailable(
+            f"replication slot {slot} is in use by another session: {text}",
+            "customer DB",
+            "another consumer reads this slot (storepipe's own captures take turns): stop it, or give"
+            " storepipe its own slot with [customer_db] slot",
+        )
     if "publication" in text and "does not exist" in text:
         return ConfigError(
             f"publication {publication} does not exist",

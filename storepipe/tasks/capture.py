@@ -136,11 +136,19 @@ def run(url: str | None = None, lake: Lake | None = None, slot: str | None = Non
         if caught_up:
             # nothing of ours committed before `upto`: move the slot there, or every later read would
             # decode again all the WAL (the warehouse's own, on a shared server) written since
-            customer_log.advance(url, upto - 1, slot)
+            _advance(url, upto - 1, slot)
             return captured
         # only now, with the ledger committed, may the slot move past these changes
-        customer_log.advance(url, customer_log.parse_lsn(to_lsn), slot)
+        _advance(url, customer_log.parse_lsn(to_lsn), slot)
         captured.runs += 1
+
+
+def _advance(url: str, commit_lsn: int, slot: str) -> None:
+    """Advance under the capture's lock: a slot serves one session at a time, and another worker's read
+    of it while this one advances would fail with "replication slot ... is active"."""
+    with db.transaction() as cur:
+        lock(cur, slot)
+        customer_log.advance(url, commit_lsn, slot)
 
 
 def init(url: str | None = None, lake: Lake | None = None, slot: str | None = None, reset: bool = False) -> Initialized:
@@ -187,7 +195,9 @@ def _reset(url: str, lake: Lake, slot: str) -> None:
         manifest = {"slot": slot, "kind": RESET, "from_lsn": at, "to_lsn": None, "segments": []}
         landing.write_manifest(_manifest_key(slot, RESET, upto), manifest, lake)
         ledger.record(cur, slot, RESET, manifest["from_lsn"], None, [], [])
-    customer_log.drop(url, slot)
+    with db.transaction() as cur:
+        lock(cur, slot)
+        customer_log.drop(url, slot)
     log.warning(
         "slot %s: a new history starts at %s; changes between the last one landed and the new snapshot are"
         " seen only as their result",
