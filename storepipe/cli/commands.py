@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from storepipe import config
@@ -37,17 +36,21 @@ def up(args) -> int:
         if not name.startswith("AWS_"):
             print(f"  {name}={value}")
     os.environ.update(env)  # this process's settings are the stack it just started
-    return cdc(argparse.Namespace(cdc_command="init", reset=False))
+    return _cdc_init(reset=False)
 
 
 def cdc(args) -> int:
+    return _cdc_init(reset=args.reset)
+
+
+def _cdc_init(reset: bool) -> int:
     from storepipe.cli import render
     from storepipe.tasks import capture
 
     if config.customer_db().capture != "log":
         print("customers are extracted by query ([customer_db] capture = query): no change capture to initialize")
         return 0
-    print(render.initialized(capture.init(reset=args.reset)))
+    print(render.initialized(capture.init(reset=reset)))
     return 0
 
 

@@ -12,15 +12,10 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import psycopg2
-
-from storepipe import config, sqlfiles
-from storepipe.errors import StorepipeError
+from storepipe import sqlfiles
 from storepipe.ops import plan as version_plan
 from storepipe.ops import status
 from storepipe.rows import SOURCES
-from storepipe.sources import customer_log
-from storepipe.tasks import capture
 from storepipe.warehouse import db, markers
 from storepipe.warehouse.markers import LOAD, PUBLISH, marker_name
 from storepipe.window import Window, utcnow, window_minutes
@@ -145,24 +140,20 @@ def _windows(windows: Sequence[Window], now: dt.datetime) -> list[Sample]:
 
 
 def _slot_lag() -> list[Sample]:
-    if config.customer_db().capture != "log":
-        return []
-    slot = capture.slot_name()
-    try:
-        lag = customer_log.lag_bytes(config.customer_db().capture_url, slot)
-    except (StorepipeError, psycopg2.Error) as err:
-        # the source being down must not hide the warehouse's metrics; the metric's absence says it
-        log.warning("no slot lag: %s", err)
-        return []
-    if lag is None:
+    # the capture's state as `storepipe status` shows it; a source that is down or a lost slot is no
+    # value (the metric's absence says it), never a failure hiding the warehouse's metrics
+    state = status.capture_state()
+    if state.lag_bytes is None:
+        if state.mode == "log":
+            log.warning("no slot lag: slot %s is %s", state.slot, state.state)
         return []
     return [
         Sample(
             "storepipe_capture_slot_lag_bytes",
             "Bytes of WAL the customer change-capture slot holds on the source.",
             GAUGE,
-            lag,
-            {"slot": slot},
+            state.lag_bytes,
+            {"slot": state.slot},
         )
     ]
 

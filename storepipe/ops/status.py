@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import psycopg2
+
 from storepipe import config
 from storepipe.errors import StorepipeError
 from storepipe.ops import plan as version_plan
@@ -95,6 +97,8 @@ def capture_state() -> CaptureState:
         found = customer_log.slot_state(config.customer_db().capture_url, slot)
     except StorepipeError as err:
         return CaptureState(mode, slot, f"unknown: {err.line()}")
+    except psycopg2.Error as err:  # a query refused (a role without the catalog's access, a timeout)
+        return CaptureState(mode, slot, f"unknown: {str(err).strip().splitlines()[0]}")
     if found is None:
         return CaptureState(mode, slot, "not initialized")
     if found["lost"]:
