@@ -3,10 +3,10 @@
 Each run makes `changes` single-row updates of customers (CAPTURE_PER_TRANSACTION to a transaction)
 after two new slots: one the server decodes and only counts (`pg_logical_slot_get_binary_changes`),
 the other set up by `capture.init` (its snapshot recorded in the warehouse ledger), which a child
-process then captures with `capture.run` into a file:// lake (pgoutput decoding, a segment per
-window, the manifest, the ledger rows, the slot's advance). Returns changes/s of both, their ratio
-(issue 13's target: >= 0.1) and the child's peak memory, after checking that the capture's count and
-the landed segments' rows both equal the changes written.
+process (benchmarks/capture_child.py) then captures with `capture.run` into a file:// lake (pgoutput
+decoding, a segment per window, the manifest, the ledger rows, the slot's advance). Returns changes/s
+of both, their ratio (issue 13's target: >= 0.1) and the child's peak memory, after checking that the
+capture's count and the landed segments' rows both equal the changes written.
 
 `make bench` runs it (BENCH_CAPTURE_SIZES, BENCH_CAPTURE_REPEATS) against a fresh copy of the warehouse
 per run. Standalone, `python -m benchmarks.capture` starts its own stack in a temporary home and runs
@@ -77,7 +77,7 @@ def measure(env: dict[str, str], work: Path, changes: int, label: str, per_trans
             messages = cur.fetchone()[0]
             server_s = time.perf_counter() - began
         result_path = folder / "result.json"
-        command = [sys.executable, "-m", "benchmarks.capture", "--child", slot, str(result_path)]
+        command = [sys.executable, "-m", "benchmarks.capture_child", slot, str(result_path)]
         code, _, peak = watch(command, {**os.environ, **env, **settings}, folder / "log")
         if code != 0:
             raise case_failed("capture", code, folder / "log")
@@ -141,27 +141,8 @@ def _environment(values: dict[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def child(slot: str, result_path: Path) -> None:
-    """Timed: one `capture.run` of the slot into LAKE_URL, recorded in WAREHOUSE_URL; untimed: report."""
-    url = os.environ["SOURCE_DB_CAPTURE_URL"]
-    lake = Lake(os.environ["LAKE_URL"])
-    began = time.perf_counter()
-    captured = capture.run(url, lake, slot)
-    seconds = time.perf_counter() - began
-    peak = 0.0
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            peak = int(line.split()[1]) / 1024
-    result = {"seconds": seconds, "changes": captured.changes, "runs": captured.runs, "vmhwm_mb": peak}
-    result_path.write_text(json.dumps(result))
-
-
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    if sys.argv[1:2] == ["--child"]:
-        logging.getLogger("storepipe").setLevel(logging.WARNING)
-        child(sys.argv[2], Path(sys.argv[3]))
-        return 0
     try:
         return standalone()
     except StorepipeError as err:

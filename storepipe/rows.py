@@ -47,10 +47,13 @@ def _printable(text: str) -> str:
 
 @dataclass(frozen=True)
 class Block:
-    """Valid rows already in CSV form, one per "\n"-ended line, none needing quotes: written as they are."""
+    """Valid rows already in CSV form, written as they are: one per "\n"-ended line, none needing
+    quotes (the line ends become the lake's), or, `encoded`, exactly the bytes the lake's CSV writer
+    would write for them (quotes and "\r\n" line ends included)."""
 
     data: bytes
     rows: int
+    encoded: bool = False
 
 
 @dataclass(frozen=True)

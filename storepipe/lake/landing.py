@@ -170,6 +170,9 @@ def land_segment(
                 if isinstance(row, Rejected):
                     tally.count(row)
                     rejects.writerow(row.as_row(source))
+                elif isinstance(row, Block):
+                    data_out.write(_block_bytes(row))
+                    tally.good += row.rows
                 else:
                     tally.good += 1
                     data.writerow(row)
@@ -204,7 +207,7 @@ def _stream(source: str, window: Window, rows, data, data_out: IO[bytes], reject
             tally.count(row)
             write_reject(row.as_row(source))
         elif isinstance(row, Block):
-            data_out.write(row.data.replace(b"\n", LINE_END))  # one line end in the file, as COPY requires
+            data_out.write(_block_bytes(row))
             if (good + row.rows) // PROGRESS_EVERY > good // PROGRESS_EVERY:
                 log.info("%s %s: %d rows landed", source, window, good + row.rows)
             good += row.rows
@@ -214,6 +217,11 @@ def _stream(source: str, window: Window, rows, data, data_out: IO[bytes], reject
             if good % PROGRESS_EVERY == 0:
                 log.info("%s %s: %d rows landed", source, window, good)
     tally.good = good
+
+
+def _block_bytes(block: Block) -> bytes:
+    # one line end in the file, as COPY requires
+    return block.data if block.encoded else block.data.replace(b"\n", LINE_END)
 
 
 def _count(lake: Lake, key: str) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import closing
 from typing import NamedTuple
 
@@ -28,7 +28,7 @@ SLOT = "storepipe_customers"
 PUBLICATION = "storepipe_customers"
 TABLE = "public.customers"
 PLUGIN = "pgoutput"
-FETCH_MESSAGES = 5_000  # pgoutput messages per round trip of the server-side cursor
+FETCH_ROWS = 5_000  # snapshot rows per round trip of the server-side cursor
 RESET_COMMAND = "storepipe cdc init --reset"
 # the settings that change how values are rendered as text; pinned so a re-read gives the same bytes
 SESSION_OPTIONS = "-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=iso_8601 -c extra_float_digits=1"
@@ -74,6 +74,7 @@ class Relation(NamedTuple):
     columns: tuple[str, ...]
     key: tuple[str, ...]  # replica identity (the primary key by default)
     type_oids: tuple[int, ...]
+    full_identity: bool = False  # REPLICA IDENTITY FULL: an update carries its old row, a delete its whole row
 
 
 class DecodeError(StorepipeError):
@@ -83,72 +84,103 @@ class DecodeError(StorepipeError):
 # --- the decoder ----------------------------------------------------------------------------------
 
 
-def decode(messages: Iterable[bytes], relations: dict[int, Relation] | None = None) -> Iterator[tuple]:
-    """Change tuples from pgoutput protocol 1 messages, in log order.
+class Decoder:
+    """pgoutput protocol 1, one message at a time: the transaction and the relations carry between them.
 
-    `relations` (relid -> Relation) carries Relation messages between calls; a peek re-sends them
-    at its start and after every ALTER TABLE, so a fresh dict per peek is enough. An update's old
-    values are its old key ('K') or, under REPLICA IDENTITY FULL, its old row ('O') when the new row
-    has an unchanged TOASTed value (the only use of it; decoding it always would cost a third more
-    per update); otherwise None. Begin, Commit,
-    Relation, Origin and Type messages update state and yield nothing; a TRUNCATE yields one change
-    per table with op "truncate" and empty values.
+    `relations` (relid -> Relation) holds the Relation messages seen; a peek re-sends them at its
+    start and after every ALTER TABLE, so a fresh decoder per peek is enough. An update's old values
+    are its old key ('K') or, under REPLICA IDENTITY FULL, its old row ('O') when the new row has an
+    unchanged TOASTed value (the only use of it; decoding it always would cost a third more per
+    update); otherwise None.
     """
-    if relations is None:
-        relations = {}
-    # one loop with everything in locals: this runs once per change, hundreds of thousands a second
-    begin = _BEGIN.unpack_from
-    u32, u16 = _U32, _U16
-    unchanged = UNCHANGED_TOAST
-    commit_lsn = committed_at = xid = None
-    for data in messages:
+
+    def __init__(self, relations: dict[int, Relation] | None = None):
+        self.relations = {} if relations is None else relations
+        self.commit_lsn: int | None = None
+        self.committed_at: dt.datetime | None = None
+        self.xid: int | None = None
+
+    def begin(self, data) -> None:
+        """A 'B' message: the transaction's commit position, time and xid, for the changes that follow."""
+        self.commit_lsn, timestamp, self.xid = _BEGIN.unpack_from(data, 1)
+        self.committed_at = _PG_EPOCH + dt.timedelta(microseconds=timestamp)
+
+    def changes(self, data) -> tuple[tuple, ...]:
+        """The change tuples of one message: none for Begin, Commit, Relation, Origin and Type (they
+        update state), one for an insert, update or delete, one per table for a TRUNCATE (op
+        "truncate", empty values)."""
         kind = data[0]
+        transaction = (self.commit_lsn, self.committed_at, self.xid)
         if kind == 73:  # 'I' insert: relid, 'N', new tuple
-            relid = u32(data, 1)[0]
-            values, _ = _tuple(data, 8, u16(data, 6)[0], u32, unchanged)
-            yield (INSERT, commit_lsn, committed_at, xid, relations[relid], values, None)
-        elif kind == 85:  # 'U' update: relid, optional 'K'/'O' old tuple, 'N' new tuple
-            relid = u32(data, 1)[0]
+            values, _ = _tuple(data, 8, _U16(data, 6)[0])
+            return ((INSERT, *transaction, self.relations[_U32(data, 1)[0]], values, None),)
+        if kind == 85:  # 'U' update: relid, optional 'K'/'O' old tuple, 'N' new tuple
             old = None
             pos = old_at = 5
             if data[pos] == 75:  # 'K': the old key, when the update changed it
-                old, pos = _tuple(data, pos + 3, u16(data, pos + 1)[0], u32, unchanged)
+                old, pos = _tuple(data, pos + 3, _U16(data, pos + 1)[0])
             elif data[pos] == 79:  # 'O': the old row (REPLICA IDENTITY FULL), decoded below if needed
-                pos = _skip_tuple(data, pos + 3, u16(data, pos + 1)[0], u32)
-            values, _ = _tuple(data, pos + 3, u16(data, pos + 1)[0], u32, unchanged)
-            if data[old_at] == 79 and unchanged in values:
+                pos = _skip_tuple(data, pos + 1)
+            values, _ = _tuple(data, pos + 3, _U16(data, pos + 1)[0])
+            if data[old_at] == 79 and UNCHANGED_TOAST in values:
                 # the old row is what an unchanged TOASTed value is; every other update needs no old image
-                old, _ = _tuple(data, old_at + 3, u16(data, old_at + 1)[0], u32, unchanged)
-            yield (UPDATE, commit_lsn, committed_at, xid, relations[relid], values, old)
-        elif kind == 66:  # 'B' begin
-            commit_lsn, timestamp, xid = begin(data, 1)
-            committed_at = _PG_EPOCH + dt.timedelta(microseconds=timestamp)
-        elif kind == 67:  # 'C' commit
-            commit_lsn = committed_at = xid = None
-        elif kind == 68:  # 'D' delete: relid, 'K' key or 'O' old tuple
-            relid = u32(data, 1)[0]
-            values, _ = _tuple(data, 8, u16(data, 6)[0], u32, unchanged)
-            yield (DELETE, commit_lsn, committed_at, xid, relations[relid], values, None)
-        elif kind == 82:  # 'R' relation
+                old, _ = _tuple(data, old_at + 3, _U16(data, old_at + 1)[0])
+            return ((UPDATE, *transaction, self.relations[_U32(data, 1)[0]], values, old),)
+        if kind == 66:  # 'B' begin
+            self.begin(data)
+            return ()
+        if kind == 67:  # 'C' commit
+            self.commit_lsn = self.committed_at = self.xid = None
+            return ()
+        if kind == 68:  # 'D' delete: relid, 'K' key or 'O' old tuple
+            values, _ = _tuple(data, 8, _U16(data, 6)[0])
+            return ((DELETE, *transaction, self.relations[_U32(data, 1)[0]], values, None),)
+        if kind == 82:  # 'R' relation
             relation = _relation(data)
-            relations[relation.relid] = relation
-        elif kind == 84:  # 'T' truncate: count, options, relids
-            count = u32(data, 1)[0]
-            for i in range(count):
-                relation = relations[u32(data, 6 + 4 * i)[0]]
-                yield (TRUNCATE, commit_lsn, committed_at, xid, relation, (), None)
-        elif kind in (79, 89):  # 'O' origin, 'Y' type: nothing a change needs
-            continue
-        else:
-            raise DecodeError(
-                f"unknown pgoutput message {chr(kind)!r}", "customer change log", "read with proto_version 1"
-            )
+            self.relations[relation.relid] = relation
+            return ()
+        if kind == 84:  # 'T' truncate: count, options, relids
+            relids = (_U32(data, 6 + 4 * i)[0] for i in range(_U32(data, 1)[0]))
+            return tuple((TRUNCATE, *transaction, self.relations[relid], (), None) for relid in relids)
+        if kind in (79, 89):  # 'O' origin, 'Y' type: nothing a change needs
+            return ()
+        raise DecodeError(f"unknown pgoutput message {chr(kind)!r}", "customer change log", "read with proto_version 1")
 
 
-def _tuple(data, pos: int, ncols: int, u32, unchanged) -> tuple[tuple, int]:
+def decode(messages: Iterable[bytes], relations: dict[int, Relation] | None = None) -> Iterator[tuple]:
+    """Change tuples from pgoutput protocol 1 messages, in log order (see `Decoder`)."""
+    changes = Decoder(relations).changes
+    for data in messages:
+        yield from changes(data)
+
+
+def new_text_values(data) -> list[bytes] | None:
+    """The new row of an insert or update message as raw UTF-8 bytes, when every value is text; else
+    None (a null or an unchanged TOASTed value, an update of the key: decode it with `Decoder`).
+
+    The hot path of a capture: one call per change, the old row (REPLICA IDENTITY FULL) skipped unread.
+    """
+    u32 = _U32
+    pos = _skip_tuple(data, 6) if data[5] == 79 else 5  # 'O': the old row, skipped
+    if data[pos] != 78:  # 'N'
+        return None
+    values = []
+    append = values.append
+    pos += 3
+    for _ in range(_U16(data, pos - 2)[0]):
+        if data[pos] != 116:
+            return None
+        start = pos + 5
+        pos = start + u32(data, pos + 1)[0]
+        append(data[start:pos])
+    return values
+
+
+def _tuple(data, pos: int, ncols: int) -> tuple[tuple, int]:
     """One TupleData: (values, the position after it); 'n' is None, 'u' UNCHANGED_TOAST, 't' text."""
     values = []
     append = values.append
+    u32, unchanged = _U32, UNCHANGED_TOAST
     for _ in range(ncols):
         kind = data[pos]
         if kind == 116:  # 't'
@@ -171,9 +203,11 @@ def _tuple(data, pos: int, ncols: int, u32, unchanged) -> tuple[tuple, int]:
     return tuple(values), pos
 
 
-def _skip_tuple(data, pos: int, ncols: int, u32) -> int:
-    """The position after a TupleData, without decoding its values."""
-    for _ in range(ncols):
+def _skip_tuple(data, pos: int) -> int:
+    """The position after the TupleData at `pos` (its column count first), without decoding its values."""
+    u32 = _U32
+    pos += 2
+    for _ in range(_U16(data, pos - 2)[0]):
         if data[pos] == 116 or data[pos] == 98:  # 't' text, 'b' binary: a length, then the bytes
             pos += 5 + u32(data, pos + 1)[0]
         else:
@@ -187,7 +221,8 @@ def _relation(data) -> Relation:
     pos = 5
     schema, pos = _cstring(data, pos)
     name, pos = _cstring(data, pos)
-    ncols = _U16(data, pos + 1)[0]  # after the replica identity setting
+    full_identity = data[pos] == 102  # replica identity setting 'f'
+    ncols = _U16(data, pos + 1)[0]
     pos += 3
     columns, key, type_oids = [], [], []
     for _ in range(ncols):
@@ -198,7 +233,7 @@ def _relation(data) -> Relation:
             key.append(column)
         type_oids.append(_U32(data, pos)[0])
         pos += 8  # type oid, type modifier
-    return Relation(relid, schema, name, tuple(columns), tuple(key), tuple(type_oids))
+    return Relation(relid, schema, name, tuple(columns), tuple(key), tuple(type_oids), full_identity)
 
 
 def _cstring(data: bytes, pos: int) -> tuple[str, int]:
@@ -257,7 +292,7 @@ def init(url: str, slot: str = SLOT, publication: str = PUBLICATION) -> Iterator
             # an exported snapshot lives only until its session runs another command; imported, it is ours
             replication.close()
             with conn.cursor(name="storepipe_customer_snapshot") as cursor:
-                cursor.itersize = FETCH_MESSAGES
+                cursor.itersize = FETCH_ROWS
                 cursor.execute(sqlfiles.load("pipeline/customer_log/snapshot_customers"))
                 rows = 0
                 for row in cursor:
@@ -269,21 +304,58 @@ def init(url: str, slot: str = SLOT, publication: str = PUBLICATION) -> Iterator
         replication.close()
 
 
-def read(
-    url: str,
-    slot: str = SLOT,
-    *,
-    upto_lsn: int | None = None,
-    upto_messages: int | None = None,
-    publication: str = PUBLICATION,
-) -> Iterator[tuple]:
-    """The committed changes after the slot's confirmed position, in log order, whole transactions.
+class Session:
+    """One session on the customer DB for a capture: a slot's state, its reads and its advances, so a
+    capture run of many reads pays for one connection (each costs a password exchange)."""
 
-    Bounded by `upto_lsn` (transactions committed before it) and/or `upto_messages` (decoding stops
-    at the first transaction end after that many pgoutput messages), so one read holds a bounded
-    share of the log on the server; here memory stays flat either way. A TRUNCATE fails the read.
-    """
-    with closing(_connect(url)) as conn:
+    def __init__(self, url: str):
+        self.conn = _connect(url)
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def slot_state(self, slot: str = SLOT) -> dict | None:
+        """{"lost", "confirmed_flush_lsn", "lag_bytes"} of the slot; None when there is no such slot."""
+        return _slot_state(self.conn, slot)
+
+    def position(self, slot: str = SLOT) -> int | None:
+        """The slot's confirmed position (None: no such slot)."""
+        state = _slot_state(self.conn, slot)
+        return None if state is None else parse_lsn(state["confirmed_flush_lsn"])
+
+    def wal_position(self) -> tuple[int, dt.datetime]:
+        """The server's current WAL position and the time (naive UTC) it stands for: a capture reads up to it."""
+        with self.conn.cursor() as cursor:
+            cursor.execute(sqlfiles.load("pipeline/customer_log/wal_position"))
+            read_until, wal_lsn = cursor.fetchone()
+        self.conn.rollback()
+        return parse_lsn(wal_lsn), read_until
+
+    def read_messages(
+        self,
+        handle: Callable[[bytes], object],
+        slot: str = SLOT,
+        *,
+        upto_lsn: int | None = None,
+        upto_messages: int | None = None,
+        publication: str = PUBLICATION,
+    ) -> int:
+        """Hand `handle` each pgoutput message committed after the slot's confirmed position, in log
+        order, whole transactions; returns how many there were.
+
+        Bounded by `upto_lsn` (transactions committed before it) and/or `upto_messages` (decoding stops
+        at the first transaction end after that many messages), so one read holds a bounded share of
+        the log on the server. The messages come as a binary COPY, one row each, straight into
+        `handle`: no result set, no bytea text to unescape, nothing held here. What `handle` raises
+        stops the read and reaches the caller.
+        """
+        conn = self.conn
         _usable_slot(conn, slot)
         params = {
             "slot": slot,
@@ -291,18 +363,118 @@ def read(
             "upto_nchanges": upto_messages,
             "publication": publication,
         }
+        rows = _CopyRows(handle)
         try:
-            with conn.cursor(name="storepipe_customer_log") as cursor:
-                cursor.itersize = FETCH_MESSAGES
-                cursor.execute(sqlfiles.load("pipeline/customer_log/peek_changes"), params)
-                # bytea arrives as a memoryview of chars: read as unsigned bytes, with no copy per message
-                for change in decode(row[0].cast("B") for row in cursor):
-                    if change[0] == TRUNCATE:
-                        raise _truncated(change)
-                    yield change
+            with conn.cursor() as cursor:
+                # COPY takes no parameters: the client quotes them into the statement
+                statement = cursor.mogrify(sqlfiles.load("pipeline/customer_log/copy_changes"), params)
+                cursor.copy_expert(statement, rows, size=256 * 1024)
             conn.rollback()
         except psycopg2.Error as err:
             raise _read_error(err, slot, publication) from err
+        rows.finish()
+        return rows.count
+
+    def advance(self, commit_lsn: int, slot: str = SLOT) -> int:
+        """Confirm every transaction that committed at or before `commit_lsn`; returns the slot's position.
+
+        Never moves the slot backwards: a position at or behind the confirmed one is a no-op (a repair
+        that advances again after a crash lands here).
+        """
+        target = commit_lsn + 1  # past the commit record, so the peek skips that transaction
+        state = _usable_slot(self.conn, slot)
+        confirmed = parse_lsn(state["confirmed_flush_lsn"])
+        if target <= confirmed:
+            log.debug("slot %s is at %s already, past %s", slot, lsn_text(confirmed), lsn_text(commit_lsn))
+            return confirmed
+        try:
+            with self.conn.cursor() as cursor:
+                cursor.execute(
+                    sqlfiles.load("pipeline/customer_log/advance_slot"), {"slot": slot, "upto_lsn": lsn_text(target)}
+                )
+                (position,) = cursor.fetchone()
+            self.conn.commit()
+        except psycopg2.Error as err:
+            self.conn.rollback()
+            raise _read_error(err, slot, PUBLICATION) from err
+        log.info("advanced slot %s to %s", slot, position)
+        return parse_lsn(position)
+
+
+class _CopyRows:
+    """The file a binary COPY of single-bytea rows writes to: each row's value goes to `handle`.
+
+    PostgreSQL sends a row per CopyData message, which psycopg2 hands to `write` as it is: that case
+    is one length check; the header (prefixed to the first row), the trailer and any other cut go
+    through a buffer.
+    """
+
+    _SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+
+    def __init__(self, handle: Callable[[bytes], object]):
+        self.handle, self.count = handle, 0
+        self.pending = b""
+        self.started = self.ended = False
+
+    def write(self, chunk: bytes) -> int:
+        size = len(chunk)
+        if not self.pending and self.started and chunk[0] == 0 and chunk[1] == 1 and _U32(chunk, 2)[0] + 6 == size:
+            self.count += 1
+            self.handle(chunk[6:])
+        else:
+            self._buffered(chunk)
+        return size
+
+    def _buffered(self, chunk: bytes) -> None:
+        data, pos = self.pending + chunk, 0
+        if not self.started:
+            if len(data) < 19:
+                self.pending = data
+                return
+            if not data.startswith(self._SIGNATURE):
+                raise DecodeError("the change log's COPY is not binary", "customer change log", "report this")
+            pos = 19 + _U32(data, 15)[0]  # signature, flags, header extension length, the extension
+            self.started = True
+        while len(data) - pos >= 2 and not self.ended:
+            if data[pos : pos + 2] == b"\xff\xff":  # the trailer: no more rows
+                self.ended, pos = True, pos + 2
+                break
+            if len(data) - pos < 6:
+                break
+            end = pos + 6 + _U32(data, pos + 2)[0]
+            if end > len(data):
+                break
+            self.count += 1
+            self.handle(data[pos + 6 : end])
+            pos = end
+        self.pending = data[pos:]
+
+    def finish(self) -> None:
+        if self.pending or (self.started and not self.ended):
+            raise DecodeError("the change log's COPY ended inside a row", "customer change log", "re-run")
+
+
+def read(
+    url: str,
+    slot: str = SLOT,
+    *,
+    upto_lsn: int | None = None,
+    upto_messages: int | None = None,
+    publication: str = PUBLICATION,
+) -> list[tuple]:
+    """The change tuples of one bounded read (see `Session.read_messages`), held in a list: for tools
+    and tests; a capture hands the messages to its own handler instead. A TRUNCATE fails the read."""
+    decoder, changes = Decoder(), []
+
+    def handle(data: bytes) -> None:
+        for change in decoder.changes(data):
+            if change[OP] == TRUNCATE:
+                raise truncated(change)
+            changes.append(change)
+
+    with Session(url) as session:
+        session.read_messages(handle, slot, upto_lsn=upto_lsn, upto_messages=upto_messages, publication=publication)
+    return changes
 
 
 def _usable_slot(conn, slot: str) -> dict:
@@ -316,57 +488,33 @@ def _usable_slot(conn, slot: str) -> dict:
 
 
 def advance(url: str, commit_lsn: int, slot: str = SLOT) -> int:
-    """Confirm every transaction that committed at or before `commit_lsn`; returns the slot's position.
-
-    Never moves the slot backwards: a position at or behind the confirmed one is a no-op (a repair
-    that advances again after a crash lands here).
-    """
-    target = commit_lsn + 1  # past the commit record, so the peek skips that transaction
-    with closing(_connect(url)) as conn, conn.cursor() as cursor:
-        state = _usable_slot(conn, slot)
-        confirmed = parse_lsn(state["confirmed_flush_lsn"])
-        if target <= confirmed:
-            log.debug("slot %s is at %s already, past %s", slot, lsn_text(confirmed), lsn_text(commit_lsn))
-            return confirmed
-        try:
-            cursor.execute(
-                sqlfiles.load("pipeline/customer_log/advance_slot"), {"slot": slot, "upto_lsn": lsn_text(target)}
-            )
-            (position,) = cursor.fetchone()
-            conn.commit()
-        except psycopg2.Error as err:
-            raise _read_error(err, slot, PUBLICATION) from err
-    log.info("advanced slot %s to %s", slot, position)
-    return parse_lsn(position)
+    """`Session.advance` on a session of its own."""
+    with Session(url) as session:
+        return session.advance(commit_lsn, slot)
 
 
 def slot_state(url: str, slot: str = SLOT) -> dict | None:
-    """{"lost", "confirmed_flush_lsn", "lag_bytes"} of the slot; None when there is no such slot."""
-    with closing(_connect(url)) as conn:
-        return _slot_state(conn, slot)
+    """`Session.slot_state` on a session of its own."""
+    with Session(url) as session:
+        return session.slot_state(slot)
 
 
 def lag_bytes(url: str, slot: str = SLOT) -> int | None:
     """Bytes of WAL the slot holds on the server (None: no such slot, or its WAL is lost)."""
-    with closing(_connect(url)) as conn:
-        state = _slot_state(conn, slot)
+    state = slot_state(url, slot)
     return None if state is None else state["lag_bytes"]
 
 
 def position(url: str, slot: str = SLOT) -> int | None:
-    """The slot's confirmed position (None: no such slot)."""
-    with closing(_connect(url)) as conn:
-        state = _slot_state(conn, slot)
-    return None if state is None else parse_lsn(state["confirmed_flush_lsn"])
+    """`Session.position` on a session of its own."""
+    with Session(url) as session:
+        return session.position(slot)
 
 
 def wal_position(url: str) -> tuple[int, dt.datetime]:
-    """The server's current WAL position and the time (naive UTC) it stands for: a capture reads up to it."""
-    with closing(_connect(url)) as conn, conn.cursor() as cursor:
-        cursor.execute(sqlfiles.load("pipeline/customer_log/wal_position"))
-        read_until, wal_lsn = cursor.fetchone()
-        conn.rollback()
-    return parse_lsn(wal_lsn), read_until
+    """`Session.wal_position` on a session of its own."""
+    with Session(url) as session:
+        return session.wal_position()
 
 
 def drop(url: str, slot: str = SLOT) -> bool:
@@ -476,7 +624,7 @@ def _lost(slot: str) -> StorepipeError:
     )
 
 
-def _truncated(change: tuple) -> StorepipeError:
+def truncated(change: tuple) -> StorepipeError:
     relation = change[RELATION]
     return StorepipeError(
         f"{relation.schema}.{relation.name} was truncated (transaction {change[XID]},"

@@ -10,12 +10,15 @@ starts at the slot's position in the ledger (and only advances) or in the lake (
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import functools
+import io
 import itertools
 import logging
 import operator
 import re
+import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -25,16 +28,18 @@ from storepipe import config
 from storepipe.errors import StorepipeError
 from storepipe.lake import landing
 from storepipe.lake.objects import Lake, window_key
-from storepipe.rows import CUSTOMERS, Rejected
+from storepipe.rows import CUSTOMERS, STATE_CODES, Block, Rejected
 from storepipe.sources import customer_db, customer_log
 from storepipe.sources.customer_log import (
     COMMIT_LSN,
     COMMITTED_AT,
     DELETE,
+    INSERT,
     OLD_VALUES,
     OP,
     RELATION,
     UNCHANGED_TOAST,
+    UPDATE,
     VALUES,
 )
 from storepipe.transform import models
@@ -47,10 +52,15 @@ log = logging.getLogger(__name__)
 
 SOURCE = CUSTOMERS.name
 COLUMNS = (*CUSTOMERS.columns, "op", "commit_lsn", "committed_at")  # a landed change; store.customers
-# pgoutput messages per run: a run's changes are grouped by window in memory (about 1.5 kB a change)
-BATCH_MESSAGES = 20_000
+# pgoutput messages per run: a run's changes wait in memory per window as CSV lines (150-300 bytes a
+# change) until the run is landed; a run costs a few connections, fsyncs and a ledger transaction
+BATCH_MESSAGES = 100_000
+BLOCK_ROWS = 1_000  # rows handed to the lake in one write
 _ID, _UPDATED = CUSTOMERS.columns.index("customer_id"), CUSTOMERS.columns.index("datetime_updated")
 _CREATED = CUSTOMERS.columns.index("datetime_created")
+_U32 = struct.Struct(">I").unpack_from
+_STATE_CODES = frozenset(code.encode() for code in STATE_CODES)
+_NEEDS_QUOTES = re.compile(rb'["\r\n]').search  # with a comma, what the csv module would quote
 
 
 @dataclass
@@ -105,50 +115,54 @@ def run(url: str | None = None, lake: Lake | None = None, slot: str | None = Non
     slot = slot or slot_name()
     captured = Captured()
     _snapshot(url, lake, slot, captured)
-    upto, read_until = customer_log.wal_position(url)
-    while True:
-        caught_up = False
-        with db.transaction() as cur:
-            lock(cur, slot)
-            position = customer_log.position(url, slot)
-            if position is None:
-                raise StorepipeError(
-                    f"replication slot {slot} does not exist any more", "customer DB", f"`{customer_log.RESET_COMMAND}`"
-                )
-            from_lsn = customer_log.lsn_text(position)
-            recorded, to_lsn = ledger.recorded_run(cur, slot, CHANGES, from_lsn)
-            if not recorded:
-                manifest = landing.read_manifest(_manifest_key(slot, CHANGES, position), lake)
-                if manifest is None:
-                    changes = list(customer_log.read(url, slot, upto_lsn=upto, upto_messages=BATCH_MESSAGES))
-                    if not changes:
-                        ledger.mark_read(cur, slot, from_lsn, read_until)
-                        caught_up = True
-                    else:
-                        manifest = _land(lake, slot, CHANGES, position, changes[-1][COMMIT_LSN], _by_window(changes))
-                        captured.changes += len(changes)
-                if not caught_up:
-                    reopened = ledger.record(
-                        cur, slot, CHANGES, from_lsn, manifest["to_lsn"], _segments(manifest), reopened_markers()
+    with customer_log.Session(url) as source:
+        upto, read_until = source.wal_position()
+        while True:
+            caught_up = False
+            with db.transaction() as cur:
+                lock(cur, slot)
+                position = source.position(slot)
+                if position is None:
+                    raise StorepipeError(
+                        f"replication slot {slot} does not exist any more",
+                        "customer DB",
+                        f"`{customer_log.RESET_COMMAND}`",
                     )
-                    captured.reopened += len(reopened)
-                    to_lsn = manifest["to_lsn"]
-        if caught_up:
-            # nothing of ours committed before `upto`: move the slot there, or every later read would
-            # decode again all the WAL (the warehouse's own, on a shared server) written since
-            _advance(url, upto - 1, slot)
-            return captured
-        # only now, with the ledger committed, may the slot move past these changes
-        _advance(url, customer_log.parse_lsn(to_lsn), slot)
-        captured.runs += 1
+                from_lsn = customer_log.lsn_text(position)
+                recorded, to_lsn = ledger.recorded_run(cur, slot, CHANGES, from_lsn)
+                if not recorded:
+                    manifest = landing.read_manifest(_manifest_key(slot, CHANGES, position), lake)
+                    if manifest is None:
+                        gathered = _Gather(window_minutes())
+                        source.read_messages(gathered.message, slot, upto_lsn=upto, upto_messages=BATCH_MESSAGES)
+                        if not gathered.changes:
+                            ledger.mark_read(cur, slot, from_lsn, read_until)
+                            caught_up = True
+                        else:
+                            manifest = _land(lake, slot, CHANGES, position, gathered.last_lsn, gathered.segments())
+                            captured.changes += gathered.changes
+                    if not caught_up:
+                        reopened = ledger.record(
+                            cur, slot, CHANGES, from_lsn, manifest["to_lsn"], _segments(manifest), reopened_markers()
+                        )
+                        captured.reopened += len(reopened)
+                        to_lsn = manifest["to_lsn"]
+            if caught_up:
+                # nothing of ours committed before `upto`: move the slot there, or every later read would
+                # decode again all the WAL (the warehouse's own, on a shared server) written since
+                _advance(source, upto - 1, slot)
+                return captured
+            # only now, with the ledger committed, may the slot move past these changes
+            _advance(source, customer_log.parse_lsn(to_lsn), slot)
+            captured.runs += 1
 
 
-def _advance(url: str, commit_lsn: int, slot: str) -> None:
+def _advance(source: customer_log.Session, commit_lsn: int, slot: str) -> None:
     """Advance under the capture's lock: a slot serves one session at a time, and another worker's read
     of it while this one advances would fail with "replication slot ... is active"."""
     with db.transaction() as cur:
         lock(cur, slot)
-        customer_log.advance(url, commit_lsn, slot)
+        source.advance(commit_lsn, slot)
 
 
 def init(url: str | None = None, lake: Lake | None = None, slot: str | None = None, reset: bool = False) -> Initialized:
@@ -231,7 +245,9 @@ def _snapshot(url: str, lake: Lake, slot: str, captured: Captured) -> None:
                 raise StorepipeError(
                     f"replication slot {slot} vanished while its snapshot was taken", "customer DB", "re-run"
                 )
-            manifest = _land(lake, slot, SNAPSHOT, position, position, _grouped([first] if first else [], rows))
+            manifest = _land(
+                lake, slot, SNAPSHOT, position, position, _grouped(position, [first] if first else [], rows)
+            )
             captured.changes += sum(segment["rows"] for segment in manifest["segments"])
         ledger.record(
             cur, slot, SNAPSHOT, manifest["from_lsn"], manifest["to_lsn"], _segments(manifest), reopened_markers()
@@ -272,41 +288,28 @@ def _adopt(cur, lake: Lake, slot: str) -> bool:
     return adopted
 
 
-def _by_window(changes: list[tuple]) -> Iterator[tuple[dt.datetime, Iterable[tuple]]]:
-    """A bounded read's changes grouped by window, windows in time order, changes in log order."""
-    by_window: dict[dt.datetime, list[tuple]] = {}
+def _grouped(position: int, head: Iterable[tuple], rest: Iterator[tuple]) -> Iterator[tuple]:
+    """Snapshot rows, already in window order, as consecutive segments (window, first and last position,
+    rows): nothing but the current row is held. A snapshot's rows share one position: the slot's
+    consistent point."""
     minutes = window_minutes()
-    for change in changes:
-        by_window.setdefault(_window_of(change, minutes), []).append(change)
-    for start in sorted(by_window):
-        yield start, by_window[start]
+    changes = itertools.chain(head, rest)
+    for start, group in itertools.groupby(changes, key=lambda change: _window_of(change, minutes)):
+        yield start, position, position, _rows(group)
 
 
-def _grouped(head: Iterable[tuple], rest: Iterator[tuple]) -> Iterator[tuple[dt.datetime, Iterable[tuple]]]:
-    """Snapshot rows, already in window order, as consecutive groups: nothing but the current row is held."""
+def _land(lake: Lake, slot: str, kind: str, from_lsn: int, to_lsn: int, segments: Iterable[tuple]) -> dict:
+    """Land a run's segments, (window, first lsn, last lsn, rows) each, then its manifest; returns the manifest."""
     minutes = window_minutes()
-    yield from itertools.groupby(itertools.chain(head, rest), key=lambda change: _window_of(change, minutes))
-
-
-def _land(
-    lake: Lake, slot: str, kind: str, from_lsn: int, to_lsn: int, groups: Iterable[tuple[dt.datetime, Iterable[tuple]]]
-) -> dict:
-    """Land a run's changes as one segment per window, then its manifest; returns the manifest."""
-    minutes = window_minutes()
-    segments = []
+    landed_segments = []
     changes = 0
-    for start, window_changes in groups:
-        if kind == SNAPSHOT:  # a snapshot's rows share one position: the slot's consistent point
-            first = last = from_lsn
-        else:
-            window_changes = list(window_changes)
-            first, last = window_changes[0][COMMIT_LSN], window_changes[-1][COMMIT_LSN]
+    for start, first, last, rows in segments:
         name = f"snapshot={first:016X}" if kind == SNAPSHOT else f"segment={first:016X}-{last:016X}"
         data_key = window_key(SOURCE, Window(start, minutes), f"{name}.csv")
         rejects_key = window_key(SOURCE, Window(start, minutes), f"{name}.rejected.csv")
-        landed = landing.land_segment(SOURCE, data_key, rejects_key, _rows(window_changes), list(COLUMNS), lake)
+        landed = landing.land_segment(SOURCE, data_key, rejects_key, rows, list(COLUMNS), lake)
         changes += landed.rows
-        segments.append(
+        landed_segments.append(
             {
                 "key": data_key,
                 "rejects_key": rejects_key,
@@ -322,10 +325,10 @@ def _land(
         "kind": kind,
         "from_lsn": customer_log.lsn_text(from_lsn),
         "to_lsn": customer_log.lsn_text(to_lsn),
-        "segments": segments,
+        "segments": landed_segments,
     }
     landing.write_manifest(_manifest_key(slot, kind, from_lsn), manifest, lake)
-    log.info("%s of slot %s: %d rows landed in %d segments", kind, slot, changes, len(segments))
+    log.info("%s of slot %s: %d rows landed in %d segments", kind, slot, changes, len(landed_segments))
     return manifest
 
 
@@ -390,34 +393,176 @@ def _maybe_odd(values: tuple) -> bool:
 
 
 def _rows(changes: Iterable[tuple]) -> Iterator[tuple | Rejected]:
-    """Lake rows of one window's changes (each odd customer followed by its flag), in log order."""
+    """Lake rows of changes (each odd customer followed by its flag), in log order."""
     previous: dict[str, tuple] = {}
-    transaction, lsn, committed = None, "", ""
     for change in changes:
-        values = _customer_values(change)
-        op = change[OP]
-        if op == DELETE:
-            # a delete is the key only, whatever the replica identity sends of the old row
-            values = tuple(value if i == _ID else None for i, value in enumerate(values))
-        elif UNCHANGED_TOAST in values:
-            # the log omits an unchanged TOASTed value: the update's old image has it (the source's
-            # customers are REPLICA IDENTITY FULL); without one, the customer's previous change here
-            before = _customer_values(change, OLD_VALUES) if change[OLD_VALUES] else previous.get(values[_ID])
-            values = tuple(
-                (before[i] if before else None) if value is UNCHANGED_TOAST else value for i, value in enumerate(values)
-            )
+        yield from _change_rows(change, previous)
+
+
+def _change_rows(change: tuple, previous: dict[str, tuple]) -> list[tuple | Rejected]:
+    """The lake row of one change, and its flag if the customer is odd. `previous` (customer id ->
+    values) is the source of an unchanged TOASTed value when the update carries no old row."""
+    values = _customer_values(change)
+    op = change[OP]
+    if op == DELETE:
+        # a delete is the key only, whatever the replica identity sends of the old row
+        values = tuple(value if i == _ID else None for i, value in enumerate(values))
+    elif UNCHANGED_TOAST in values:
+        # the log omits an unchanged TOASTed value: the update's old image has it (the source's
+        # customers are REPLICA IDENTITY FULL); without one, the customer's previous change here
+        before = _customer_values(change, OLD_VALUES) if change[OLD_VALUES] else previous.get(values[_ID])
+        values = tuple(
+            (before[i] if before else None) if value is UNCHANGED_TOAST else value for i, value in enumerate(values)
+        )
+    if not change[RELATION].full_identity:
         previous[values[_ID]] = values
-        if change[COMMIT_LSN] != transaction:  # once per transaction: its changes share both
-            transaction = change[COMMIT_LSN]
-            # a snapshot row is the same whichever slot took it: no position or time of its own
-            lsn = "" if op == customer_log.SNAPSHOT else customer_log.lsn_text(transaction)
-            committed = change[COMMITTED_AT].isoformat(sep=" ") if change[COMMITTED_AT] else ""
-        yield (*values, op, lsn, committed)
-        if op != DELETE and _maybe_odd(values):
-            typed = list(values)
-            typed[_ID] = int(typed[_ID])
-            typed[_CREATED] = dt.datetime.fromisoformat(values[_CREATED])
-            typed[_UPDATED] = dt.datetime.fromisoformat(values[_UPDATED])
-            oddities = customer_db.oddities(tuple(typed))
-            if oddities:
-                yield customer_db.flag(tuple(typed), oddities)
+    # a snapshot row is the same whichever slot took it: no position or time of its own
+    lsn = "" if op == customer_log.SNAPSHOT else customer_log.lsn_text(change[COMMIT_LSN])
+    committed = change[COMMITTED_AT].isoformat(sep=" ") if change[COMMITTED_AT] else ""
+    found: list[tuple | Rejected] = [(*values, op, lsn, committed)]
+    if op != DELETE and _maybe_odd(values):
+        typed = list(values)
+        typed[_ID] = int(typed[_ID])
+        typed[_CREATED] = dt.datetime.fromisoformat(values[_CREATED])
+        typed[_UPDATED] = dt.datetime.fromisoformat(values[_UPDATED])
+        oddities = customer_db.oddities(tuple(typed))
+        if oddities:
+            found.append(customer_db.flag(tuple(typed), oddities))
+    return found
+
+
+@dataclass
+class _Pending:
+    """A window's share of a bounded read: its rows in log order, as the CSV bytes the lake gets
+    (flags as `Rejected`), and the positions of its first and last change."""
+
+    first_lsn: int
+    last_lsn: int
+    items: list
+
+
+class _Gather:
+    """One bounded read's changes, gathered per window as lake rows while the log streams in.
+
+    `message` takes each pgoutput message. The common change, an insert or update of the customers
+    table whose values are all plain text, not odd and needing no CSV quotes, becomes its CSV line
+    straight from the message's bytes (`_fast`): about a third of the cost of decoding to a change
+    tuple and writing it with the csv module, with the same bytes (tests/unit/test_capture_fast_path.py).
+    Everything else goes through `customer_log.Decoder` and `_change_rows`. A window's rows are held
+    as compact lines until the run is landed, so a read of BATCH_MESSAGES stays small in memory.
+    """
+
+    def __init__(self, minutes: int, fast: bool = True):
+        self.minutes, self.fast = minutes, fast
+        self.decoder = customer_log.Decoder()
+        self.windows: dict[dt.datetime, _Pending] = {}
+        self.previous: dict[str, tuple] = {}  # for sources without REPLICA IDENTITY FULL (see _change_rows)
+        self.changes = 0
+        self.last_lsn: int | None = None
+        self._tails: dict[int, bytes] = {}  # per transaction: what every line of an op ends with
+        self._minute_windows: dict[bytes, dt.datetime] = {}
+        self._csv_text = io.StringIO()
+        self._csv = csv.writer(self._csv_text, lineterminator=landing.LINE_END.decode())
+
+    def message(self, data: bytes) -> None:
+        kind = data[0]
+        if kind == 85 or kind == 73:  # 'U', 'I'
+            if self.fast and self._fast(data, kind):
+                return
+        elif kind == 66:  # 'B'
+            self.decoder.begin(data)
+            self._tails = {}
+            return
+        elif kind == 67:  # 'C': the next Begin sets what a change needs
+            return
+        for change in self.decoder.changes(data):
+            if change[OP] == customer_log.TRUNCATE:
+                raise customer_log.truncated(change)
+            self._add(change, _window_of(change, self.minutes), _change_rows(change, self.previous))
+
+    def _fast(self, data: bytes, kind: int) -> bool:
+        """Add an insert's or update's CSV line from its bytes; False to leave the message to the decoder."""
+        relation = self.decoder.relations.get(_U32(data, 1)[0])
+        if relation is None or relation.columns != CUSTOMERS.columns:
+            return False
+        values = customer_log.new_text_values(data)
+        if values is None:
+            return False
+        customer_id, first_name, last_name, state_code, created, updated = values
+        if not (
+            b"!" <= first_name[:1] <= b"~"  # a visible ASCII character first: not blank
+            and b"!" <= last_name[:1] <= b"~"
+            and state_code in _STATE_CODES
+            and updated[4:5] == b"-" == created[4:5]
+            and updated[10:11] == b" "
+            and updated >= created  # ISO text of 4-digit years compares as time does
+        ):
+            return False  # odd, or maybe: the decoder's path types the values and flags the row
+        line = b",".join(values)
+        if line.count(b",") != 5 or _NEEDS_QUOTES(line):
+            return False
+        start = self._minute_windows.get(updated[:16])
+        if start is None:
+            start = window_start_of(dt.datetime.fromisoformat(updated[:16].decode()), self.minutes)
+            self._minute_windows[updated[:16]] = start
+        tail = self._tails.get(kind)
+        if tail is None:
+            decoder = self.decoder
+            op = INSERT if kind == 73 else UPDATE
+            tail = f",{op},{customer_log.lsn_text(decoder.commit_lsn)},{decoder.committed_at.isoformat(sep=' ')}\r\n"
+            tail = self._tails[kind] = tail.encode()
+        if not relation.full_identity:
+            self.previous[customer_id.decode()] = tuple(value.decode() for value in values)
+        lsn = self.decoder.commit_lsn
+        pending = self.windows.get(start)
+        if pending is None:
+            pending = self.windows[start] = _Pending(lsn, lsn, [])
+        pending.last_lsn = lsn
+        pending.items.append(line + tail)
+        self.changes += 1
+        self.last_lsn = lsn
+        return True
+
+    def _add(self, change: tuple, start: dt.datetime, rows: list) -> None:
+        lsn = change[COMMIT_LSN]
+        pending = self.windows.get(start)
+        if pending is None:
+            pending = self.windows[start] = _Pending(lsn, lsn, [])
+        pending.last_lsn = lsn
+        for row in rows:
+            # a row is held as the bytes the lake will get; a flag stays itself, for the rejects object
+            pending.items.append(row if isinstance(row, Rejected) else self._encode(row))
+        self.changes += 1
+        self.last_lsn = lsn
+
+    def _encode(self, row: tuple) -> bytes:
+        """A row as `landing`'s csv writer writes it."""
+        self._csv.writerow(row)
+        text = self._csv_text.getvalue()
+        self._csv_text.seek(0)
+        self._csv_text.truncate()
+        return text.encode()
+
+    def segments(self) -> Iterator[tuple]:
+        """(window, first lsn, last lsn, rows) per window touched, windows in time order."""
+        for start in sorted(self.windows):
+            pending = self.windows[start]
+            yield start, pending.first_lsn, pending.last_lsn, _blocks(pending.items)
+
+
+def _blocks(items: list) -> Iterator[Rejected | Block]:
+    """A window's rows for landing: encoded rows in `Block`s of up to BLOCK_ROWS (a window's rows are
+    not copied whole once more), each flag as itself."""
+    lines: list[bytes] = []
+    for item in items:
+        if isinstance(item, bytes):
+            lines.append(item)
+            if len(lines) < BLOCK_ROWS:
+                continue
+        if lines:
+            yield Block(b"".join(lines), len(lines), encoded=True)
+            lines = []
+        if not isinstance(item, bytes):
+            yield item
+    if lines:
+        yield Block(b"".join(lines), len(lines), encoded=True)

@@ -224,11 +224,11 @@ def test_a_capture_that_dies_before_its_manifest_or_its_advance_lands_each_chang
 
     insert(pipeline, customers[1], "Costa", window.start + dt.timedelta(minutes=2))
     # dies after the ledger's commit, before the slot's advance: the rerun only advances
-    real_advance = capture.customer_log.advance
-    monkeypatch.setattr(capture.customer_log, "advance", lambda *a, **k: (_ for _ in ()).throw(Crash()))
+    real_advance = capture.customer_log.Session.advance
+    monkeypatch.setattr(capture.customer_log.Session, "advance", lambda *a, **k: (_ for _ in ()).throw(Crash()))
     with pytest.raises(Crash):
         capture.run()
-    monkeypatch.setattr(capture.customer_log, "advance", real_advance)
+    monkeypatch.setattr(capture.customer_log.Session, "advance", real_advance)
     recorded = landed()
     assert sum(rows for _, rows in recorded) == 2
     capture.run()

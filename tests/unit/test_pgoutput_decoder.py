@@ -13,8 +13,8 @@ COMMITTED_AT = dt.datetime(2024, 1, 1, 10, 4, 59, 999_999)
 MICROS = (COMMITTED_AT - dt.datetime(2000, 1, 1)) // dt.timedelta(microseconds=1)
 
 
-def relation(columns, relid=RELID, key=("customer_id",)):
-    body = b"R" + struct.pack(">I", relid) + b"public\0customers\0" + b"d" + struct.pack(">H", len(columns))
+def relation(columns, relid=RELID, key=("customer_id",), identity=b"d"):
+    body = b"R" + struct.pack(">I", relid) + b"public\0customers\0" + identity + struct.pack(">H", len(columns))
     for name in columns:
         body += bytes([1 if name in key else 0]) + name.encode() + b"\0" + struct.pack(">Ii", 25, -1)
     return body
