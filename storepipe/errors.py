@@ -55,3 +55,8 @@ class CheckFailed(StorepipeError):
 
 class WarehouseError(StorepipeError):
     """The warehouse (or another PostgreSQL) refused or broke off: unreachable, a timeout, a lock not granted."""
+
+
+class InputReopened(StorepipeError):
+    """A task's input was re-opened (a late change landed for its window) after Luigi scheduled it: the
+    task writes nothing and the window runs again; nothing is broken."""

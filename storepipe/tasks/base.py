@@ -9,8 +9,9 @@ from contextlib import contextmanager
 
 import luigi
 
-from storepipe import config
-from storepipe.errors import StorepipeError
+from storepipe import config, sqlfiles
+from storepipe.errors import InputReopened, StorepipeError
+from storepipe.transform import models
 from storepipe.warehouse import db, failures, markers
 from storepipe.warehouse.markers import MarkerTarget
 from storepipe.window import Window, WindowParameter
@@ -92,14 +93,47 @@ class WindowTask(luigi.Task):
 
     @contextmanager
     def claim(self) -> Iterator[object | None]:
-        """Hold this task's lock for one transaction; yields None if another worker finished it meanwhile."""
+        """Hold this task's lock for one transaction; yields None if another worker finished it meanwhile.
+
+        The markers of the task's inputs are held too (FOR KEY SHARE) until it commits, so that the
+        capture, which re-opens a window by deleting the markers built on its customers, deletes them
+        only after this task's marker is in, and deletes that one as well; an input re-opened before
+        this task got here fails it with `InputReopened`, and the window runs again.
+        """
         with db.transaction() as cur:
             db.lock(cur, markers.claim_lock(self.marker_name(), self.window))
             if self.output().exists_in(cur):
                 log.info("%s was completed by another worker; nothing to do", self)
                 yield None
-            else:
-                yield cur
+                return
+            self.locks(cur)
+            self._hold_inputs(cur)
+            yield cur
+
+    def locks(self, cur) -> None:
+        """Locks this task takes before its inputs are held (none; the customers' tasks take the capture's)."""
+
+    def _hold_inputs(self, cur) -> None:
+        wanted = marker_order({name for task in luigi.task.flatten(self.requires()) for name in task.marker_names()})
+        if not wanted:
+            return
+        cur.execute(sqlfiles.load("pipeline/markers/hold"), {"task_names": wanted, "window_start": self.window.start})
+        held = {row[0] for row in cur.fetchall()}
+        missing = [name for name in wanted if name not in held]
+        if missing:
+            raise InputReopened(
+                f"{missing[0]} was re-opened (a late change landed) after {self.marker_name()} was scheduled",
+                f"window {self.window.label}",
+                "nothing was written; the window's next run rebuilds it",
+            )
+
+
+def marker_order(names) -> list[str]:
+    """Markers in the one order tasks hold them and the capture deletes them (extract, load, transforms in
+    model dependency order, publish): as both take row locks in it, neither waits for the other in a circle."""
+    steps = {markers.EXTRACT: 0, markers.LOAD: 1, markers.TRANSFORM: 2, markers.PUBLISH: 3}
+    rank = {markers.marker_name(markers.TRANSFORM, name): i for i, name in enumerate(models.discover())}
+    return sorted(names, key=lambda name: (steps[markers.step_of(name)], rank.get(name, len(rank)), name))
 
 
 def failure_line(window: Window, task_name: str, error: BaseException) -> str:
@@ -110,7 +144,11 @@ def failure_line(window: Window, task_name: str, error: BaseException) -> str:
 
 @WindowTask.event_handler(luigi.Event.FAILURE)
 def _remember_failure(task, error):
-    """Record which task of which window failed, for `storepipe status` and `storepipe backfill --dry-run`."""
+    """Record which task of which window failed, for `storepipe status` and `storepipe backfill --dry-run`;
+    a re-opened input is no failure: the window is simply not done, and the next run does it."""
+    if isinstance(error, InputReopened):
+        log.warning("storepipe: %s", error.line())
+        return
     failures.record(task.marker_name(), task.window.start, task.task_id, error)
 
 

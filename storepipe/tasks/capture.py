@@ -42,6 +42,7 @@ from storepipe.sources.customer_log import (
     UPDATE,
     VALUES,
 )
+from storepipe.tasks import base
 from storepipe.transform import models
 from storepipe.warehouse import db, ledger
 from storepipe.warehouse.ledger import CHANGES, RESET, SNAPSHOT, Segment
@@ -95,17 +96,20 @@ def lock(cur, slot: str) -> None:
 
 
 def reopened_markers() -> list[str]:
-    """The markers a new customers segment undoes: the customers extract and load and what is built on them."""
+    """The markers a new customers segment undoes: the customers extract and load and what is built on
+    them, in the order tasks hold them (`base.marker_order`), which is the order they are deleted in."""
     found: set[str] = set()
     for model in models.discover().values():  # in dependency order
         if SOURCE in model.loads or found & set(model.upstream):
             found.add(model.name)
-    return [
-        marker_name(EXTRACT, SOURCE),
-        marker_name(LOAD, SOURCE),
-        *(marker_name(TRANSFORM, name) for name in sorted(found)),
-        marker_name(PUBLISH),
-    ]
+    return base.marker_order(
+        [
+            marker_name(EXTRACT, SOURCE),
+            marker_name(LOAD, SOURCE),
+            *(marker_name(TRANSFORM, name) for name in found),
+            marker_name(PUBLISH),
+        ]
+    )
 
 
 def run(url: str | None = None, lake: Lake | None = None, slot: str | None = None) -> Captured:

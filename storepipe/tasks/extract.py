@@ -63,6 +63,10 @@ class ExtractCustomers(_Extract):
     def rows(self):
         return customer_db.iter_customers(self.window)
 
+    def locks(self, cur) -> None:
+        if config.customer_db().capture != "query":
+            capture.lock(cur, capture.slot_name())  # no segment lands between the ledger's read and the marker
+
     def run(self):
         if config.customer_db().capture == "query":
             log.warning(QUERY_BLIND_SPOTS)
@@ -73,7 +77,6 @@ class ExtractCustomers(_Extract):
         with self.claim() as cur:
             if cur is None:
                 return
-            capture.lock(cur, slot)
             read_until = ledger.read_until(cur, slot)
             if read_until is None or read_until < self.window.end + grace():
                 raise StorepipeError(

@@ -52,6 +52,11 @@ class LoadCustomers(_Load):
 
     source = CUSTOMERS
 
+    def locks(self, cur) -> None:
+        # before its input is held: the capture, holding this lock, may be deleting that very marker
+        if config.customer_db().capture != "query":
+            capture.lock(cur, capture.slot_name())
+
     def run(self):
         if config.customer_db().capture == "query":
             super().run()
@@ -60,7 +65,6 @@ class LoadCustomers(_Load):
         with self.claim() as cur:
             if cur is None:
                 return
-            capture.lock(cur, slot)
             landed = ledger.window_segments(cur, slot, self.window)
             db.bind_window(cur, self.window)
             rows = 0

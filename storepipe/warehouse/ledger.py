@@ -39,6 +39,10 @@ def record(
     """Record a run and its segments in the caller's transaction; drop the markers `reopens` of the
     windows they add to, so those tasks run again with the new segment.
 
+    The markers go one name at a time, in the order given (the order tasks hold their inputs in): a
+    delete waits for a task that holds its marker as an input, and each delete after it (a statement
+    of its own, so a snapshot of its own) sees the marker that task then wrote, and drops it too.
+
     Returns the windows that got a segment. Recording a run again (a repair) changes nothing.
     """
     cur.execute(sqlfiles.load("pipeline/ledger/run_exists"), {"slot": slot, "from_lsn": from_lsn, "kind": kind})
@@ -72,7 +76,8 @@ def record(
     )
     starts = sorted({segment.window_start for segment in segments})
     if starts:
-        cur.execute(sqlfiles.load("pipeline/ledger/reopen_windows"), {"starts": starts, "task_names": list(reopens)})
+        for task_name in reopens:
+            cur.execute(sqlfiles.load("pipeline/ledger/reopen_windows"), {"starts": starts, "task_name": task_name})
     return starts
 
 

@@ -9,17 +9,24 @@ before the changes, as `storepipe cdc init` would at set-up.
 
 import datetime as dt
 import secrets
+import threading
+import time
 import uuid
+from contextlib import closing
 
 import hypothesis
 import hypothesis.strategies as st
 import luigi
+import psycopg2
 import pytest
+from luigi.task import flatten
 
 from storepipe import window as window_module
+from storepipe.errors import InputReopened
 from storepipe.ops import backfill
 from storepipe.tasks import capture
 from storepipe.tasks import extract as extract_module
+from storepipe.tasks.transform import TransformModel
 from storepipe.warehouse import db
 from storepipe.window import Window, utcnow, window_minutes, window_start_of
 from tests.conftest import drop_slot
@@ -344,3 +351,80 @@ def test_a_toasted_value_an_update_left_unchanged_is_known_though_its_insert_was
         (customer,),
     )
     assert versions == [(long_name, "SP"), (long_name, "RJ")]
+
+
+def test_a_change_landing_while_its_window_builds_on_the_old_customers_is_built_again(pipeline):
+    """A late change lands for a window while a task of it runs on the old customers: the capture's
+    re-open waits for that task and drops its marker too, so no stale marker stands; a task whose input
+    was re-opened before it started writes nothing and is no failure."""
+    window = pipeline.window(0)
+    (customer,) = ids_for(window, 1)
+    capture.init()
+    insert(pipeline, customer, "Silva", window.start + dt.timedelta(minutes=1))
+    staging = TransformModel(window=window, model="stg_customers")
+    assert luigi.build(flatten(staging.requires()), local_scheduler=True, log_level="WARNING")
+
+    with closing(psycopg2.connect(pipeline.warehouse_url)) as holder, holder.cursor() as cur:
+        # the transform will wait here, after it has claimed its window and holds its inputs
+        cur.execute("lock table staging.stg_customers in access exclusive mode")
+        building = _Background(staging.run)
+        _wait_for(pipeline, "Lock", "the transform to wait for staging.stg_customers")
+        update(pipeline, customer, "Souza", window.start + dt.timedelta(minutes=4))  # a late commit
+        capturing = _Background(capture.run)
+        _wait_for(pipeline, "Lock", "the capture's re-open to wait for the transform", count=2, done=capturing)
+        holder.commit()
+    building.join()
+    capturing.join()
+    assert _markers(pipeline, window) == set(), "the re-open dropped the marker the transform wrote on the old rows"
+
+    # a task that Luigi scheduled before the re-open finds its input gone: nothing written, no failure
+    with pytest.raises(InputReopened, match="load:customers was re-opened"):
+        staging.run()
+    staging.trigger_event(luigi.Event.FAILURE, staging, InputReopened("load:customers was re-opened"))
+    assert query(pipeline.warehouse_url, "select count(*) from storepipe.task_failures") == [(0,)]
+    assert run_windows(window) == luigi.LuigiStatusCode.SUCCESS
+    assert [row[0] for row in history(pipeline, customer)] == ["Silva", "Souza"]
+
+
+class _Background(threading.Thread):
+    """A call in a thread of its own whose error, if any, `join` raises."""
+
+    def __init__(self, call):
+        super().__init__(daemon=True)
+        self.call, self.error = call, None
+        self.start()
+
+    def run(self):
+        try:
+            self.call()
+        except BaseException as err:  # handed to join()
+            self.error = err
+
+    def join(self, timeout: float = 60) -> None:
+        super().join(timeout)
+        assert not self.is_alive(), f"{self.call} did not finish"
+        if self.error:
+            raise self.error
+
+
+def _wait_for(pipeline, wait_type: str, what: str, count: int = 1, done=None) -> None:
+    """Until `count` of the warehouse's sessions wait on a lock (or `done` has finished: the assertions
+    after it tell whether that was right)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        (waiting,) = query(
+            pipeline.warehouse_url,
+            "select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = %s",
+            (wait_type,),
+        )[0]
+        if waiting >= count or (done is not None and not done.is_alive()):
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"waited 30 s for {what}")
+
+
+def _markers(pipeline, window) -> set[str]:
+    rows = query(
+        pipeline.warehouse_url, "select task_name from storepipe.markers where window_start = %s", (window.start,)
+    )
+    return {row[0] for row in rows}
