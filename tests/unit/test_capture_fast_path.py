@@ -2,14 +2,17 @@
 bytes, flags and positions of the general path (decode, then the csv module), on any mix of changes."""
 
 import datetime as dt
+import struct
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from storepipe.errors import StorepipeError
 from storepipe.rows import STATE_CODES, Block, Rejected
 from storepipe.sources.customer_log import UNCHANGED_TOAST
 from storepipe.tasks import capture
-from tests.unit.test_pgoutput_decoder import begin, commit, delete, insert, relation, update
+from tests.unit.test_pgoutput_decoder import RELID, begin, commit, delete, insert, relation, update
 
 COLUMNS = capture.CUSTOMERS.columns
 MINUTES = 5
@@ -115,3 +118,11 @@ def test_a_customer_taken_by_the_fast_path_gives_an_unchanged_toasted_value_to_a
     found = [relation(COLUMNS), begin(0x100, 1), insert(first), update(later), commit(0x100)]
     (segment,) = landed(found, fast=True)
     assert segment[3].splitlines()[1].startswith(b"1,Ana," + b"x" * 40 + b",RJ,")
+
+
+def test_a_truncate_fails_the_capture_in_one_line():
+    truncate = b"T" + struct.pack(">IB", 1, 0) + struct.pack(">I", RELID)
+    gathered = capture._Gather(MINUTES)
+    with pytest.raises(StorepipeError, match=r"public.customers was truncated .*storepipe cdc init --reset"):
+        for data in [relation(COLUMNS), begin(0x100, 1), truncate, commit(0x100)]:
+            gathered.message(data)
