@@ -16,6 +16,7 @@ from contextlib import closing
 from typing import NamedTuple
 
 import psycopg2
+import psycopg2.errors
 import psycopg2.extensions
 import psycopg2.extras
 
@@ -278,7 +279,15 @@ def init(url: str, slot: str = SLOT, publication: str = PUBLICATION) -> Iterator
         with replication.cursor() as cursor:
             # waits until every transaction that already holds an xid ends (it must see them finish);
             # without options the command exports a snapshot for a logical slot (PostgreSQL's default)
-            cursor.create_replication_slot(slot, output_plugin=PLUGIN)
+            try:
+                cursor.create_replication_slot(slot, output_plugin=PLUGIN)
+            except psycopg2.errors.ConfigurationLimitExceeded as err:
+                raise ConfigError(
+                    f"cannot create replication slot {slot}: {_first_line(err)}",
+                    "customer DB (max_replication_slots)",
+                    "drop the slots nobody reads (pg_replication_slots, pg_drop_replication_slot) or have the"
+                    " DBA raise max_replication_slots",
+                ) from None
             _, consistent_point, snapshot, _ = cursor.fetchone()
         log.info("created replication slot %s at %s (snapshot %s)", slot, consistent_point, snapshot)
         commit_lsn = parse_lsn(consistent_point)

@@ -308,6 +308,23 @@ def test_a_lost_slot_gives_one_line_with_the_recovery_command(own_server):
     assert customer_log.lag_bytes(url, "doomed") is None
 
 
+def test_no_free_replication_slot_gives_one_line(own_server):
+    socket_dir = stack._start_postgres(own_server.parent)
+    url = stack._pg_url(socket_dir, "postgres", None, "postgres")
+    execute(
+        url,
+        "create table customers (customer_id integer primary key, note text, datetime_updated timestamp)",
+        "create publication storepipe_customers for table customers",
+    )
+    (slots,) = query(url, "select setting::integer from pg_settings where name = 'max_replication_slots'")[0]
+    for n in range(slots):
+        execute(url, f"select pg_create_logical_replication_slot('taken_{n}', 'pgoutput')")
+    with pytest.raises(ConfigError) as caught:
+        list(customer_log.init(url, "one_too_many"))
+    assert str(caught.value).startswith("cannot create replication slot one_too_many: all replication slots are in use")
+    assert "max_replication_slots" in str(caught.value) and "\n" not in str(caught.value)
+
+
 def postmaster_pid(pgdata):
     return int((pgdata / "postmaster.pid").read_text().splitlines()[0])
 

@@ -1,5 +1,7 @@
 """Each source streams one window: customers from the DB, orders from S3 over HTTP, scores from the API."""
 
+import datetime as dt
+
 from storepipe.rows import Block, Rejected
 from storepipe.sources import customer_db, orders_bucket, risk_api
 from tests.helpers import query
@@ -44,3 +46,24 @@ def test_risk_scores_page_through_the_api(pipeline, monkeypatch):
     assert sorted(s[0] for s in scores) == sorted(r[0] for r in changed)
     assert all(1 <= s[1] <= 100 for s in scores)
     assert scores == list(risk_api.iter_risk_scores(window)), "deterministic for a window"
+
+
+def test_a_windows_objects_are_listed_in_one_request_exactly_as_its_minutes_file_them(pipeline):
+    window = pipeline.window(0)
+    at = lambda minute: f"orders/{window.start + dt.timedelta(minutes=minute):%Y/%m/%d/%H/%M}"  # noqa: E731
+    inside = [f"{at(0)}/a.csv", f"{at(0)}/sub/b.csv", f"{at(2)}/c.csv.gz", f"{at(4)}/d.csv", f"{at(4)}/_SUCCESS"]
+    outside = [f"{at(-1)}/before.csv", f"{at(0)}-beside.csv", f"{at(0)}", f"{at(5)}/after.csv", "orders/zz.csv"]
+    for key in inside + outside:
+        pipeline.s3().put_object(Bucket=pipeline.env["ORDERS_BUCKET"], Key=key, Body=b"")
+    requests = []
+
+    def count(**kwargs):
+        requests.append(kwargs)
+
+    client = orders_bucket.s3_client()
+    client.meta.events.register("before-call.s3.ListObjectsV2", count)
+    try:
+        assert orders_bucket.list_keys(window) == sorted(inside)
+    finally:
+        client.meta.events.unregister("before-call.s3.ListObjectsV2", count)
+    assert len(requests) == 1, "one listing for the window's five minutes"

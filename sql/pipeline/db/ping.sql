@@ -1,0 +1,2 @@
+-- ping: does the server still answer this kept connection?
+select 1
