@@ -64,8 +64,8 @@ class Status:
 
 def status(windows: Sequence[Window], *, now: dt.datetime | None = None, root: type = RunWindow) -> Status:
     """Done, failed or missing per window, from the marker tables (one query per task family, plus a few)."""
-    until = closed_until(now)
-    closed, is_open = _split(windows, until)
+    until = closed_until(now)  # a window starting here or later is still open
+    closed = _closed(windows, until)
     checked = completeness.check(closed, root)
     incomplete = checked.incomplete
     failed = failures.unresolved(sorted(incomplete))
@@ -74,26 +74,26 @@ def status(windows: Sequence[Window], *, now: dt.datetime | None = None, root: t
     columns = sorted(n for n in tree_names if step_of(n) == LOAD) + marts
     late = segments.late_in_range(windows[0].start, windows[-1].end) if windows else {}
     versions = version_plan.judged(windows) if windows else None
-    stale = _stale_starts(versions) if versions else set()
+    noted = _version_noted(versions) if versions else set()
+    within = windows.__contains__ if isinstance(windows, Windows) else {w.start for w in windows}.__contains__
 
     def state_of(start: dt.datetime) -> tuple[str, str | None, str | None, str | None]:
-        if is_open(start):
+        if start >= until:
             state = "open"
         elif start not in incomplete:
             state = "done"
         else:
             state = "failed" if start in failed else "missing"
-        notes = _late_note(late.get(start, [])), _stale_note(versions, start) if start in stale else None
-        return (state, failed.get(start), *notes)
+        stale = _stale_note(versions, start) if start in noted else None
+        return state, failed.get(start), _late_note(late.get(start, [])), stale
 
     if isinstance(windows, Windows) and len(windows) > _windows_a_day(windows.minutes):
-        # only the windows with something to say are looked at one by one; the runs between them are done
-        said = sorted(incomplete | {s for s in late.keys() | stale if s in windows} | set(_open_starts(windows, until)))
-        groups = _runs(windows, said, state_of)
+        # only the windows with something to say are judged one by one; the others are done, or open
+        said = sorted(incomplete | {start for start in late.keys() | noted if start in closed})
+        groups = _runs(windows, closed, said, state_of)
     else:
         groups = [(Windows(w.start, w.end, w.minutes), state_of(w.start)) for w in windows]
-    single = [run.first for run, _ in groups if len(run) == 1]
-    found = markers.in_windows(tree_names | set(columns), single)
+    found = markers.in_windows(tree_names | set(columns), [run.first for run, _ in groups if len(run) == 1])
     entries: list[WindowState | RunState] = []
     for run, (state, error, late_note, stale_note) in groups:
         if len(run) > 1:
@@ -108,49 +108,40 @@ def status(windows: Sequence[Window], *, now: dt.datetime | None = None, root: t
         "missing": len(incomplete) - len(failed),
         "open": len(windows) - checked.total,
     }
-    missing = sorted(incomplete - failed.keys())
-    within = windows.__contains__ if isinstance(windows, Windows) else {w.start for w in windows}.__contains__
-    stale_count = sum(1 for start in versions.stale if within(start)) if versions else 0
-    return Status(entries, columns, len(tree_names), counts, missing, stale_count)
+    stale = sum(1 for start in versions.stale if within(start)) if versions else 0
+    return Status(entries, columns, len(tree_names), counts, sorted(incomplete - failed.keys()), stale)
 
 
-def _split(windows: Sequence[Window], until: dt.datetime):
-    """The closed windows of `windows` (a range stays a range), and a test for the open ones."""
+def _closed(windows: Sequence[Window], until: dt.datetime) -> Windows | list[Window]:
+    """The windows of `windows` that are closed (a range's are a range)."""
     if isinstance(windows, Windows):
-        closed = Windows(windows.first, min(windows.stop, max(windows.first, until)), windows.minutes)
-        return closed, lambda start: until <= start < windows.stop
-    ends = {w.start: w.end for w in windows}
-    return [start for start, end in ends.items() if end <= until], lambda start: ends.get(start, until) > until
-
-
-def _open_starts(windows: Windows, until: dt.datetime) -> Windows:
-    return Windows(max(windows.first, until), max(windows.stop, until), windows.minutes).starts()
+        return Windows(windows.first, min(windows.stop, max(windows.first, until)), windows.minutes)
+    return [window for window in windows if window.start < until]
 
 
 def _windows_a_day(minutes: int) -> int:
     return 24 * 60 // minutes
 
 
-def _runs(windows: Windows, said: list[dt.datetime], state_of) -> list[tuple[Windows, tuple]]:
-    """The range as runs of consecutive windows in the same state with the same notes: the windows in
-    `said` are judged by `state_of`, every other one is done with nothing to say."""
-    plain = ("done", None, None, None)
+def _runs(windows: Windows, closed: Windows, said: list[dt.datetime], state_of) -> list[tuple[Windows, tuple]]:
+    """The range as runs of consecutive windows in the same state with the same notes: the closed
+    windows in `said` are judged by `state_of`, the other closed ones are done with nothing to say,
+    and the rest of the range is open."""
     groups: list[tuple[Windows, tuple]] = []
 
     def add(first: dt.datetime, stop: dt.datetime, key: tuple) -> None:
         if groups and groups[-1][1] == key and groups[-1][0].stop == first:
             groups[-1] = (Windows(groups[-1][0].first, stop, windows.minutes), key)
-        else:
+        elif first < stop:
             groups.append((Windows(first, stop, windows.minutes), key))
 
-    cursor = windows.first
+    cursor = closed.first
     for start in said:
-        if start > cursor:
-            add(cursor, start, plain)
+        add(cursor, start, ("done", None, None, None))
         cursor = start + windows.step
         add(start, cursor, state_of(start))
-    if cursor < windows.stop:
-        add(cursor, windows.stop, plain)
+    add(cursor, closed.stop, ("done", None, None, None))
+    add(closed.stop, windows.stop, ("open", None, None, None))
     return groups
 
 
@@ -201,7 +192,7 @@ def _late_note(objects: list[tuple]) -> str | None:
     return "; ".join(notes)
 
 
-def _stale_starts(versions: version_plan.VersionPlan) -> set[dt.datetime]:
+def _version_noted(versions: version_plan.VersionPlan) -> set[dt.datetime]:
     """The windows with a version note: some marker stale, or of unknown version."""
     return set(versions.stale).union(*versions.unknown.values())
 
