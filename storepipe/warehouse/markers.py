@@ -59,12 +59,11 @@ class MarkerTarget(luigi.Target):
         return f"storepipe.markers[{self.task_name} @ {self.window.label}]"
 
     def exists(self) -> bool:
-        return bool(done_windows([self.task_name], [self.window.start], self.after))
+        return done([self.task_name], self.window.start, self.after)
 
     def exists_in(self, cur) -> bool:
         """Look again inside the writer's transaction, after its lock is held."""
-        cur.execute(sqlfiles.load("pipeline/markers/exists"), {**self._params(), "after": _aware(self.after)})
-        return cur.fetchone() is not None
+        return done([self.task_name], self.window.start, self.after, cur)
 
     def touch(
         self,
@@ -98,6 +97,18 @@ class MarkerTarget(luigi.Target):
 
     def _params(self) -> dict:
         return {"task_name": self.task_name, "window_start": self.window.start}
+
+
+def done(task_names: Iterable[str], window_start: dt.datetime, after: dt.datetime | None = None, cur=None) -> bool:
+    """Whether every one of `task_names` has a marker for the window (written at or after `after`, if
+    given): one indexed lookup, on `cur` if given (a writer's transaction)."""
+    params = {"task_names": sorted(set(task_names)), "window_start": window_start, "after": _aware(after)}
+    if cur is not None:
+        cur.execute(sqlfiles.load("pipeline/markers/exists"), params)
+        return bool(cur.fetchone()[0])
+    with db.shared().cursor() as shared:
+        shared.execute(sqlfiles.load("pipeline/markers/exists"), params)
+        return bool(shared.fetchone()[0])
 
 
 def done_windows(task_names: Iterable[str], starts: Iterable, after: dt.datetime | None = None) -> set:
