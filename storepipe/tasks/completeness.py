@@ -105,9 +105,6 @@ class Completeness:
     def complete_count(self) -> int:
         return self.total - len(self.incomplete)
 
-    def is_complete(self, start: dt.datetime) -> bool:
-        return start not in self.incomplete and any(start in run for run in self.runs)
-
     @property
     def complete(self) -> set[dt.datetime]:
         """Every complete window's start, made one by one: for short ranges (and tests)."""

@@ -102,13 +102,12 @@ class MarkerTarget(luigi.Target):
 def done(task_names: Iterable[str], window_start: dt.datetime, after: dt.datetime | None = None, cur=None) -> bool:
     """Whether every one of `task_names` has a marker for the window (written at or after `after`, if
     given): one indexed lookup, on `cur` if given (a writer's transaction)."""
+    if cur is None:
+        with db.shared().cursor() as shared:
+            return done(task_names, window_start, after, shared)
     params = {"task_names": sorted(set(task_names)), "window_start": window_start, "after": _aware(after)}
-    if cur is not None:
-        cur.execute(sqlfiles.load("pipeline/markers/exists"), params)
-        return bool(cur.fetchone()[0])
-    with db.shared().cursor() as shared:
-        shared.execute(sqlfiles.load("pipeline/markers/exists"), params)
-        return bool(shared.fetchone()[0])
+    cur.execute(sqlfiles.load("pipeline/markers/exists"), params)
+    return bool(cur.fetchone()[0])
 
 
 def done_windows(task_names: Iterable[str], starts: Iterable, after: dt.datetime | None = None) -> set:
