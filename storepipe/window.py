@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import luigi
@@ -81,13 +82,96 @@ class Window:
             )
         return self
 
-    def range_to(self, stop: Window | dt.datetime) -> list[Window]:
-        stop_at = stop.start if isinstance(stop, Window) else stop
-        windows, w = [], self
-        while w.start < stop_at:
-            windows.append(w)
-            w = w.next()
-        return windows
+    def range_to(self, stop: Window | dt.datetime) -> Windows:
+        """This window and the ones after it that start before `stop`."""
+        return Windows(self.start, stop.start if isinstance(stop, Window) else stop, self.minutes)
+
+
+class Windows(Sequence):
+    """Consecutive windows, `first` up to `stop` (exclusive): a year of them is three values, not
+    105,120 objects, and is handed to SQL as its bounds. Indexing, slicing and iterating make the
+    `Window`s on demand; it equals any sequence of the same windows."""
+
+    __slots__ = ("first", "minutes", "stop")
+
+    def __init__(self, first: dt.datetime, stop: dt.datetime, minutes: int = 5):
+        step = dt.timedelta(minutes=minutes)
+        count = max(0, -(-(stop - first) // step))  # a stop off the grid ends after the window holding it
+        self.first, self.stop, self.minutes = first, first + count * step, minutes
+
+    @property
+    def step(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.minutes)
+
+    def __len__(self) -> int:
+        return (self.stop - self.first) // self.step
+
+    def __getitem__(self, index):
+        count = len(self)
+        if isinstance(index, slice):
+            start, stop, stride = index.indices(count)
+            if stride != 1:
+                return [self[i] for i in range(start, stop, stride)]
+            return Windows(self.first + start * self.step, self.first + max(start, stop) * self.step, self.minutes)
+        if index < 0:
+            index += count
+        if not 0 <= index < count:
+            raise IndexError("window index out of range")
+        return Window(self.first + index * self.step, self.minutes)
+
+    def __iter__(self) -> Iterator[Window]:
+        return (Window(start, self.minutes) for start in self.starts())
+
+    def starts(self) -> Iterator[dt.datetime]:
+        start, step = self.first, self.step
+        while start < self.stop:
+            yield start
+            start += step
+
+    def __contains__(self, item) -> bool:
+        start = item.start if isinstance(item, Window) else item
+        if isinstance(item, Window) and item.minutes != self.minutes:
+            return False
+        return self.first <= start < self.stop and not (start - self.first) % self.step
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, Windows):
+            return (self.first, self.stop, self.minutes) == (other.first, other.stop, other.minutes) or (
+                not self and not other
+            )
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.first, self.stop, self.minutes)) if self else 0
+
+    def __repr__(self) -> str:
+        return f"Windows({self.first:{LABEL_FORMAT}} .. {self.stop:{LABEL_FORMAT}}, {len(self)} of {self.minutes} min)"
+
+
+def runs_of(windows: Windows | Iterable, minutes: int | None = None) -> list[Windows]:
+    """Windows (or window starts) as runs of consecutive windows, in order: a year with a hole is two
+    runs, scattered windows one run each; a `Windows`, or a list of them, is runs already."""
+    if isinstance(windows, Windows):
+        return [windows] if windows else []
+    items = list(windows)
+    if all(isinstance(item, Windows) for item in items):
+        return [item for item in items if item]
+    minutes = minutes or window_minutes()
+    step = dt.timedelta(minutes=minutes)
+    runs: list[Windows] = []
+    first = last = None
+    for start in sorted({w.start if isinstance(w, Window) else w for w in items}):
+        if last is not None and start - last == step:
+            last = start
+            continue
+        if first is not None:
+            runs.append(Windows(first, last + step, minutes))
+        first = last = start
+    if first is not None:
+        runs.append(Windows(first, last + step, minutes))
+    return runs
 
 
 def parse_datetime(text: str) -> dt.datetime:
@@ -178,7 +262,7 @@ def on_grid(moment: dt.datetime, where: str) -> dt.datetime:
         raise WindowError(err.what, where, err.todo) from None
 
 
-def grid_windows(first: dt.datetime, stop: dt.datetime) -> list[Window]:
+def grid_windows(first: dt.datetime, stop: dt.datetime) -> Windows:
     """Every window starting in [first, stop), on the window grid."""
     minutes = window_minutes()
     step = minutes * 60

@@ -42,13 +42,13 @@ def plan_table(plan) -> str:
     windows, todo = plan.windows, plan.todo
     lines = [
         f"backfill {windows[0].label} .. {windows[-1].end:%Y-%m-%dT%H:%M} (UTC): {len(windows)} windows, "
-        f"{len(plan.complete)} complete, {len(todo)} to run"
+        f"{plan.complete_count} complete, {len(todo)} to run"
         + (f", {plan.held_back} more beyond the task limit" if plan.held_back else "")
     ]
     for window in todo:
         if window.start in plan.failed:
             lines.append(f"  {window.label}  failed   {plan.failed[window.start]}")
-        elif window.start in plan.complete:
+        elif window.start not in plan.completeness.incomplete:
             lines.append(f"  {window.label}  forced")
         else:
             lines.append(f"  {window.label}  missing")
@@ -56,34 +56,43 @@ def plan_table(plan) -> str:
 
 
 def status_table(status) -> str:
-    """`storepipe status --start ... --end ...`: one line per window, then the counts."""
+    """`storepipe status --start ... --end ...`: one line per window (per run of windows in one state,
+    when the range is longer than a day), then the counts."""
     short = [name.split(":", 1)[1] for name in status.columns]
     width = [max(8, len(name)) for name in short]
     header = f"  {'window':<16}  {'state':<7}  {'markers':>7}  " + "  ".join(
         f"{name:>{w}}" for name, w in zip(short, width, strict=True)
     )
     lines = [header]
-    counts: dict[str, int] = {}
-    for item in status.states:
-        counts[item.state] = counts.get(item.state, 0) + 1
-        cells = "  ".join(f"{item.rows.get(name, '-')!s:>{w}}" for name, w in zip(status.columns, width, strict=True))
-        line = f"  {item.window.label:<16}  {item.state:<7}  {item.markers:>3}/{status.marker_total:<3}  {cells}"
-        if item.error:
-            line += f"  {item.error}"
-        if item.late:
-            line += f"  {item.late}"
-        if item.stale:
-            line += f"  {item.stale}"
+    runs = False
+    for item in status.entries:
+        if hasattr(item, "windows"):  # a run of windows in one state
+            runs = True
+            span = f"{item.windows.first:%Y-%m-%dT%H:%M} .. {item.windows.stop:%Y-%m-%dT%H:%M}"
+            line = f"  {span}  {item.state:<7}  {len(item.windows)} windows"
+        else:
+            cells = "  ".join(
+                f"{item.rows.get(name, '-')!s:>{w}}" for name, w in zip(status.columns, width, strict=True)
+            )
+            line = f"  {item.window.label:<16}  {item.state:<7}  {item.markers:>3}/{status.marker_total:<3}  {cells}"
+        for note in (item.error, item.late, item.stale):
+            if note:
+                line += f"  {note}"
         lines.append(line.rstrip())
     lines.append(
         "rows: what each task wrote for the window, from its marker (the marts also rewrite the rows of"
         " other windows they re-point, e.g. the orders of a customer who changed)"
     )
-    stale = sum(1 for item in status.states if item.stale and item.stale.startswith("stale"))
+    if runs:
+        lines.append(
+            "a range longer than a day shows each run of windows in one state as one line (first .. end,"
+            " exclusive); a range of a day or less lists every window with its rows"
+        )
+    counts = status.counts
     lines.append(
-        f"{len(status.states)} windows: "
+        f"{status.windows} windows: "
         + ", ".join(f"{counts.get(state, 0)} {state}" for state in ("done", "failed", "missing", "open"))
-        + (f"; {stale} built by another version of a model (see `storepipe plan`)" if stale else "")
+        + (f"; {status.stale} built by another version of a model (see `storepipe plan`)" if status.stale else "")
     )
     return "\n".join(lines)
 

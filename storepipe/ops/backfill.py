@@ -20,7 +20,16 @@ from storepipe.tasks.completeness import Completeness
 from storepipe.tasks.run import RunWindow
 from storepipe.warehouse import failures, markers
 from storepipe.warehouse.markers import LOAD, step_of
-from storepipe.window import LABEL_FORMAT, Window, closed_until, on_grid, parse_datetime, window_minutes
+from storepipe.window import (
+    LABEL_FORMAT,
+    Window,
+    Windows,
+    closed_until,
+    on_grid,
+    parse_datetime,
+    runs_of,
+    window_minutes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +51,9 @@ def resolve_range(
     *,
     closed: bool = True,
     now: dt.datetime | None = None,
-) -> list[Window]:
-    """The windows of `--start S [--end E]` (E exclusive; default: now) or of `--hours-back N`."""
+) -> Windows:
+    """The windows of `--start S [--end E]` (E exclusive; default: now) or of `--hours-back N`: a range
+    held as its bounds, so a year of windows costs nothing until someone walks it."""
     minutes = window_minutes()
     until = closed_until(now)
     if hours_back is not None:
@@ -103,7 +113,7 @@ class Progress:
 class Plan:
     """What a backfill will do: the range, the windows to run (in order) and what it knows of the others."""
 
-    windows: list[Window]
+    windows: Sequence[Window]
     todo: list[Window]
     held_back: int
     force: bool
@@ -113,6 +123,10 @@ class Plan:
     @property
     def complete(self) -> set[dt.datetime]:
         return self.completeness.complete
+
+    @property
+    def complete_count(self) -> int:
+        return self.completeness.complete_count
 
 
 def plan(
@@ -125,14 +139,22 @@ def plan(
 ) -> Plan:
     """The windows to run: the incomplete ones (all if `force`), oldest first unless `reverse`, `task_limit` at most."""
     limit = config.backfill().task_limit if task_limit is None else task_limit
-    checked = completeness.check([w.start for w in windows], root)
-    complete = checked.complete
-    pending = [w for w in windows if force or w.start not in complete]
-    failed = failures.unresolved(w.start for w in pending if w.start not in complete)
+    checked = completeness.check(windows, root)
+    incomplete = checked.incomplete
+    # made from what is missing, not by walking the range: a complete year makes no window here
+    pending = list(windows) if force else _windows_at(windows, incomplete)
+    failed = failures.unresolved(sorted(incomplete))
     if reverse:
         pending.reverse()
     todo = pending[:limit] if limit else pending
-    return Plan(list(windows), todo, len(pending) - len(todo), force, checked, failed)
+    return Plan(windows, todo, len(pending) - len(todo), force, checked, failed)
+
+
+def _windows_at(windows: Sequence[Window], starts: set[dt.datetime]) -> list[Window]:
+    """The windows of `windows` that start at one of `starts`, in order."""
+    if isinstance(windows, Windows):
+        return [Window(start, windows.minutes) for start in sorted(starts)]
+    return [window for window in windows if window.start in starts]
 
 
 @dataclass
@@ -163,7 +185,7 @@ def run(
     """Run the plan's windows in builds of `windows_per_build`, so the scheduler's cost per task stays low."""
     per_build = windows_per_build or config.backfill().windows_per_build
     root_family = the_plan.completeness.families[0]
-    todo_starts = [w.start for w in the_plan.todo]
+    todo_runs = runs_of(the_plan.todo)
     row_names = [n for f in the_plan.completeness.families for n in f.marker_names() if step_of(n) == LOAD]
     started = time.monotonic()
     builds, seconds = [], []
@@ -180,14 +202,14 @@ def run(
         began = time.monotonic()
         builds.append(_build(tasks, workers, scheduler_url, log_level))
         seconds.append(time.monotonic() - began)
-        done = len(root_family.complete_starts(todo_starts, after))
-        loaded = markers.rows(row_names, todo_starts)
-        progress = Progress(done, len(todo_starts), loaded, time.monotonic() - started)
+        done = len(the_plan.todo) - len(root_family.incomplete(todo_runs, after))
+        loaded = markers.rows(row_names, todo_runs)
+        progress = Progress(done, len(the_plan.todo), loaded, time.monotonic() - started)
         if on_progress:
             on_progress(progress)
     root = root_family.cls
-    complete = completeness.check(todo_starts, root, after).complete if todo_starts else set()
-    incomplete = [w for w in the_plan.todo if w.start not in complete]
+    left = completeness.check(todo_runs, root, after).incomplete
+    incomplete = [w for w in the_plan.todo if w.start in left]
     failed = failures.unresolved(w.start for w in incomplete)
     unfinished = [w for w in incomplete if w.start not in failed]
     return Outcome(the_plan, builds, seconds, progress, failed, unfinished)

@@ -49,15 +49,16 @@ def check(
     start = markers.newest(marker_name(PUBLISH))
     newest = Window(start, minutes) if start else None
     lag = now - newest.end if newest else None
-    states = status.status(windows, now=now).states if windows else []
-    failed = sum(1 for s in states if s.state == "failed")
+    found = status.status(windows, now=now) if windows else None
+    failed = found.counts["failed"] if found else 0
     # a window that closed a moment ago is not missing until the pipeline has had max_lag to publish it
-    missing = sum(1 for s in states if s.state == "missing" and s.window.end + max_lag <= now)
+    length = dt.timedelta(minutes=minutes)
+    missing = sum(1 for start in found.missing if start + length + max_lag <= now) if found else 0
     if lag is None or lag > max_lag:
         code = CRITICAL
     elif (warn_lag is not None and lag > warn_lag) or failed or missing:
         code = WARNING
     else:
         code = OK
-    stale = sum(1 for s in states if s.stale and s.stale.startswith("stale:"))
-    return Verdict(code, newest, lag, failed, missing, len(states), max_lag, warn_lag, stale)
+    stale = found.stale if found else 0
+    return Verdict(code, newest, lag, failed, missing, found.windows if found else 0, max_lag, warn_lag, stale)

@@ -120,21 +120,21 @@ def _rows() -> list[Sample]:
 
 
 def _windows(windows: Sequence[Window], now: dt.datetime) -> list[Sample]:
-    states = status.status(windows, now=now).states if windows else []
-    counted = {state: sum(1 for s in states if s.state == state) for state in ("done", "failed", "missing", "open")}
+    found = status.status(windows, now=now) if windows else None
+    counted = found.counts if found else {}
     return [
-        Sample("storepipe_lookback_windows", "Windows in the look-back.", GAUGE, len(states)),
+        Sample("storepipe_lookback_windows", "Windows in the look-back.", GAUGE, found.windows if found else 0),
         Sample(
             "storepipe_windows_failed",
             "Windows of the look-back whose latest failure no marker has resolved.",
             GAUGE,
-            counted["failed"],
+            counted.get("failed", 0),
         ),
         Sample(
             "storepipe_windows_missing",
             "Closed windows of the look-back that are not complete and have not failed.",
             GAUGE,
-            counted["missing"],
+            counted.get("missing", 0),
         ),
     ]
 

@@ -17,7 +17,7 @@ from storepipe.tasks.run import RunWindow
 from storepipe.transform import publish
 from storepipe.warehouse import db, failures, ledger, markers, segments
 from storepipe.warehouse.markers import LOAD, TRANSFORM, marker_name, step_of
-from storepipe.window import Window, closed_until
+from storepipe.window import Window, Windows, closed_until
 
 
 @dataclass(frozen=True)
@@ -31,49 +31,118 @@ class WindowState:
     stale: str | None = None  # markers built by another version of their model (`storepipe plan`)
 
 
+@dataclass(frozen=True)
+class RunState:
+    """Consecutive windows in the same state with the same notes, shown as one entry (ranges longer than a day)."""
+
+    windows: Windows
+    state: str
+    error: str | None = None
+    late: str | None = None
+    stale: str | None = None
+
+
 @dataclass
 class Status:
-    """Per window of a range: done / failed / missing, with the row counts its markers recorded."""
+    """Per window of a range: done / failed / missing / open, with the row counts its markers recorded.
 
-    states: list[WindowState]
+    A range longer than a day shows each run of windows in one state as one `RunState`, so a year
+    of complete windows is one entry, found without making a year of objects or reading its rows.
+    """
+
+    entries: list[WindowState | RunState]
     columns: list[str]
     marker_total: int
+    counts: dict[str, int]  # windows per state: done, failed, missing, open
+    missing: list[dt.datetime]  # the starts of the missing windows, in order
+    stale: int  # windows built by another version of a model
+
+    @property
+    def windows(self) -> int:
+        return sum(self.counts.values())
 
 
 def status(windows: Sequence[Window], *, now: dt.datetime | None = None, root: type = RunWindow) -> Status:
-    """Done, failed or missing per window, from the marker tables (one query per task family, plus two)."""
-    until = closed_until(now)
-    closed = [w.start for w in windows if w.end <= until]
+    """Done, failed or missing per window, from the marker tables (one query per task family, plus a few)."""
+    until = closed_until(now)  # a window starting here or later is still open
+    closed = _closed(windows, until)
     checked = completeness.check(closed, root)
-    complete = checked.complete
-    failed = failures.unresolved(start for start in closed if start not in complete)
+    incomplete = checked.incomplete
+    failed = failures.unresolved(sorted(incomplete))
     tree_names = {name for family in checked.families for name in family.marker_names()}
     marts = [marker_name(TRANSFORM, mart.name) for mart in publish.marts()]
     columns = sorted(n for n in tree_names if step_of(n) == LOAD) + marts
-    found = markers.in_range(windows[0].start, windows[-1].end) if windows else {}
     late = segments.late_in_range(windows[0].start, windows[-1].end) if windows else {}
     versions = version_plan.judged(windows) if windows else None
-    states = []
-    for window in windows:
-        present = found.get(window.start, {})
-        if window.end > until:
+    noted = _version_noted(versions) if versions else set()
+    within = windows.__contains__ if isinstance(windows, Windows) else {w.start for w in windows}.__contains__
+
+    def state_of(start: dt.datetime) -> tuple[str, str | None, str | None, str | None]:
+        if start >= until:
             state = "open"
-        elif window.start in complete:
+        elif start not in incomplete:
             state = "done"
         else:
-            state = "failed" if window.start in failed else "missing"
-        states.append(
-            WindowState(
-                window,
-                state,
-                len(tree_names & present.keys()),
-                {name: present[name] for name in columns if name in present},
-                failed.get(window.start),
-                _late_note(late.get(window.start, [])),
-                _stale_note(versions, window.start) if versions else None,
-            )
-        )
-    return Status(states, columns, len(tree_names))
+            state = "failed" if start in failed else "missing"
+        stale = _stale_note(versions, start) if start in noted else None
+        return state, failed.get(start), _late_note(late.get(start, [])), stale
+
+    if isinstance(windows, Windows) and len(windows) > _windows_a_day(windows.minutes):
+        # only the windows with something to say are judged one by one; the others are done, or open
+        said = sorted(incomplete | {start for start in late.keys() | noted if start in closed})
+        groups = _runs(windows, closed, said, state_of)
+    else:
+        groups = [(Windows(w.start, w.end, w.minutes), state_of(w.start)) for w in windows]
+    found = markers.in_windows(tree_names | set(columns), [run.first for run, _ in groups if len(run) == 1])
+    entries: list[WindowState | RunState] = []
+    for run, (state, error, late_note, stale_note) in groups:
+        if len(run) > 1:
+            entries.append(RunState(run, state, error, late_note, stale_note))
+            continue
+        present = found.get(run.first, {})
+        rows = {name: present[name] for name in columns if name in present}
+        entries.append(WindowState(run[0], state, len(tree_names & present.keys()), rows, error, late_note, stale_note))
+    counts = {
+        "done": checked.complete_count,
+        "failed": len(failed),
+        "missing": len(incomplete) - len(failed),
+        "open": len(windows) - checked.total,
+    }
+    stale = sum(1 for start in versions.stale if within(start)) if versions else 0
+    return Status(entries, columns, len(tree_names), counts, sorted(incomplete - failed.keys()), stale)
+
+
+def _closed(windows: Sequence[Window], until: dt.datetime) -> Windows | list[Window]:
+    """The windows of `windows` that are closed (a range's are a range)."""
+    if isinstance(windows, Windows):
+        return Windows(windows.first, min(windows.stop, max(windows.first, until)), windows.minutes)
+    return [window for window in windows if window.start < until]
+
+
+def _windows_a_day(minutes: int) -> int:
+    return 24 * 60 // minutes
+
+
+def _runs(windows: Windows, closed: Windows, said: list[dt.datetime], state_of) -> list[tuple[Windows, tuple]]:
+    """The range as runs of consecutive windows in the same state with the same notes: the closed
+    windows in `said` are judged by `state_of`, the other closed ones are done with nothing to say,
+    and the rest of the range is open."""
+    groups: list[tuple[Windows, tuple]] = []
+
+    def add(first: dt.datetime, stop: dt.datetime, key: tuple) -> None:
+        if groups and groups[-1][1] == key and groups[-1][0].stop == first:
+            groups[-1] = (Windows(groups[-1][0].first, stop, windows.minutes), key)
+        elif first < stop:
+            groups.append((Windows(first, stop, windows.minutes), key))
+
+    cursor = closed.first
+    for start in said:
+        add(cursor, start, ("done", None, None, None))
+        cursor = start + windows.step
+        add(start, cursor, state_of(start))
+    add(cursor, closed.stop, ("done", None, None, None))
+    add(closed.stop, windows.stop, ("open", None, None, None))
+    return groups
 
 
 @dataclass(frozen=True)
@@ -121,6 +190,11 @@ def _late_note(objects: list[tuple]) -> str | None:
     if too_late:
         notes.append(f"{too_late} late objects past the look-back (backfill --force the window)")
     return "; ".join(notes)
+
+
+def _version_noted(versions: version_plan.VersionPlan) -> set[dt.datetime]:
+    """The windows with a version note: some marker stale, or of unknown version."""
+    return set(versions.stale).union(*versions.unknown.values())
 
 
 def _stale_note(versions: version_plan.VersionPlan, start: dt.datetime) -> str | None:

@@ -71,7 +71,7 @@ class WindowTask(luigi.Task):
         return MarkerTarget(self.marker_name(), self.window, self.task_id, self.rebuilt_after)
 
     def complete(self) -> bool:
-        return bool(markers.done_windows(self.marker_names(), [self.window.start], self.rebuilt_after))
+        return markers.done(self.marker_names(), self.window.start, self.rebuilt_after)
 
     @classmethod
     def bulk_complete(cls, parameter_tuples):

@@ -74,7 +74,7 @@ class RangeWindows(luigi.tools.range.RangeByMinutes):
 
     def missing_datetimes(self, finite_datetimes):
         self._completeness = completeness.check(finite_datetimes, self.of)
-        return sorted(set(finite_datetimes) - self._completeness.complete)
+        return sorted(self._completeness.incomplete)
 
     def _instantiate_task_cls(self, param):
         return completeness.roots(Window(param, window_minutes()), self._completeness)

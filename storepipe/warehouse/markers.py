@@ -9,7 +9,7 @@ import luigi
 
 from storepipe import sqlfiles
 from storepipe.warehouse import db
-from storepipe.window import Window
+from storepipe.window import Window, Windows, runs_of
 
 EXTRACT, LOAD, TRANSFORM, PUBLISH = "extract", "load", "transform", "publish"
 _STEPS = (EXTRACT, LOAD, TRANSFORM, PUBLISH)
@@ -59,12 +59,11 @@ class MarkerTarget(luigi.Target):
         return f"storepipe.markers[{self.task_name} @ {self.window.label}]"
 
     def exists(self) -> bool:
-        return bool(done_windows([self.task_name], [self.window.start], self.after))
+        return done([self.task_name], self.window.start, self.after)
 
     def exists_in(self, cur) -> bool:
         """Look again inside the writer's transaction, after its lock is held."""
-        cur.execute(sqlfiles.load("pipeline/markers/exists"), {**self._params(), "after": _aware(self.after)})
-        return cur.fetchone() is not None
+        return done([self.task_name], self.window.start, self.after, cur)
 
     def touch(
         self,
@@ -100,41 +99,70 @@ class MarkerTarget(luigi.Target):
         return {"task_name": self.task_name, "window_start": self.window.start}
 
 
+def done(task_names: Iterable[str], window_start: dt.datetime, after: dt.datetime | None = None, cur=None) -> bool:
+    """Whether every one of `task_names` has a marker for the window (written at or after `after`, if
+    given): one indexed lookup, on `cur` if given (a writer's transaction)."""
+    if cur is None:
+        with db.shared().cursor() as shared:
+            return done(task_names, window_start, after, shared)
+    params = {"task_names": sorted(set(task_names)), "window_start": window_start, "after": _aware(after)}
+    cur.execute(sqlfiles.load("pipeline/markers/exists"), params)
+    return bool(cur.fetchone()[0])
+
+
 def done_windows(task_names: Iterable[str], starts: Iterable, after: dt.datetime | None = None) -> set:
-    """Window starts (of `starts`) for which every one of `task_names` has a marker (written at or
-    after `after`, if given): one query."""
-    names, starts = sorted(set(task_names)), list(starts)
+    """Window starts (of `starts`: datetimes or windows) for which every one of `task_names` has a
+    marker (written at or after `after`, if given): one query."""
+    names = sorted(set(task_names))
+    starts = {s.start if isinstance(s, Window) else s for s in starts}
     if not starts or not names:
+        return set()
+    return starts - incomplete(names, starts, after)
+
+
+def incomplete(
+    task_names: Iterable[str], windows: Windows | Iterable, after: dt.datetime | None = None
+) -> set[dt.datetime]:
+    """The starts of the windows (a `Windows` range, or windows or starts) that lack a marker of some
+    task in `task_names` (written at or after `after`, if given): one query, handed the windows as
+    runs of consecutive ones, so a complete year costs a read of its markers and no list of windows."""
+    names, runs = sorted(set(task_names)), runs_of(windows)
+    if not runs or not names:
         return set()
     with db.shared().cursor() as cur:
         cur.execute(
-            sqlfiles.load("pipeline/markers/bulk_complete"),
-            {"task_names": names, "starts": starts, "name_count": len(names), "after": _aware(after)},
+            sqlfiles.load("pipeline/markers/incomplete"),
+            {**_runs(runs), "task_names": names, "minutes": runs[0].minutes, "after": _aware(after)},
         )
         return {row[0] for row in cur.fetchall()}
 
 
-def rows(task_names: Sequence[str], starts: Sequence[dt.datetime]) -> int:
-    """Rows that the markers `task_names` recorded over these windows."""
-    if not task_names or not starts:
+def rows(task_names: Sequence[str], windows: Windows | Iterable) -> int:
+    """Rows that the markers `task_names` recorded over these windows (or starts)."""
+    runs = runs_of(windows)
+    if not task_names or not runs:
         return 0
     with db.shared().cursor() as cur:
-        cur.execute(
-            sqlfiles.load("pipeline/markers/rows_in_windows"), {"task_names": list(task_names), "starts": list(starts)}
-        )
+        cur.execute(sqlfiles.load("pipeline/markers/rows_in_windows"), {**_runs(runs), "task_names": list(task_names)})
         return int(cur.fetchone()[0])
 
 
-def in_range(range_start: dt.datetime, range_end: dt.datetime) -> dict[dt.datetime, dict[str, int]]:
-    """Every marker of the windows starting in [range_start, range_end): row count per task name, per window."""
+def in_windows(task_names: Iterable[str], windows: Windows | Iterable) -> dict[dt.datetime, dict[str, int]]:
+    """The markers `task_names` of these windows (or starts): row count per task name, per window."""
+    runs, names = runs_of(windows), sorted(set(task_names))
     found: dict[dt.datetime, dict[str, int]] = {}
+    if not runs or not names:
+        return found
     with db.shared().cursor() as cur:
-        cur.execute(
-            sqlfiles.load("pipeline/markers/markers_in_range"), {"range_start": range_start, "range_end": range_end}
-        )
+        cur.execute(sqlfiles.load("pipeline/markers/markers_in_windows"), {**_runs(runs), "task_names": names})
         for start, task_name, row_count in cur.fetchall():
             found.setdefault(start, {})[task_name] = row_count
     return found
+
+
+def _runs(runs: Sequence[Windows]) -> dict:
+    """Runs of windows as the statements take them: their bounds."""
+    return {"firsts": [run.first for run in runs], "stops": [run.stop for run in runs]}
 
 
 def other_versions(

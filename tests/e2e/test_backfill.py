@@ -2,9 +2,12 @@
 reverses and limits; it fails on a failed window and lists missing and failed windows without running;
 Luigi's RangeByMinutes and the project's RangeWindows drive RunWindow from the `luigi` command."""
 
+import datetime as dt
 import re
 
+from storepipe.cli import main
 from storepipe.tasks import RunWindow, completeness
+from storepipe.transform import versions
 from tests.helpers import luigi_cli, query, storepipe_cli, table_hashes
 
 LUIGI_MINUTE = "%Y-%m-%dT%H%M"
@@ -94,6 +97,50 @@ def test_a_failed_window_fails_the_backfill_and_is_listed_by_dry_run_and_status(
     assert "failed" in lines[bad.label] and "extract:orders:" in lines[bad.label]
     assert re.match(rf"  {windows[2].label}  missing +0/\d+ +- +- ", lines[windows[2].label])
     assert status.stdout.splitlines()[-1] == "3 windows: 1 done, 1 failed, 1 missing, 0 open"
+
+
+def test_status_over_more_than_a_day_shows_each_run_of_windows_in_one_state(pipeline, capsys):
+    first = pipeline.window(0)
+    days = first.range_to(first.start + dt.timedelta(days=2))
+    names = sorted({name for family in completeness.families(RunWindow) for name in family.marker_names()})
+    current = versions.current()  # on the current versions: nothing stale to say
+    query(
+        pipeline.warehouse_url,
+        "insert into storepipe.markers (task_name, window_start, task_id, row_count, version)"
+        " select n.name, start, 'seeded', 7, n.version from unnest(%s::text[], %s::text[]) as n (name, version)"
+        " cross join unnest(%s::timestamp[]) as start",
+        (names, [current[n].fingerprint if n in current else None for n in names], [w.start for w in days]),
+    )
+    hole, bad = days[100], days[400]
+    query(pipeline.warehouse_url, "delete from storepipe.markers where window_start = %s", (hole.start,))
+    query(
+        pipeline.warehouse_url,
+        "delete from storepipe.markers where task_name = 'extract:orders' and window_start = %s",
+        (bad.start,),
+    )
+    query(
+        pipeline.warehouse_url,
+        "insert into storepipe.task_failures (task_name, window_start, task_id, error)"
+        " values ('extract:orders', %s, 'ExtractOrders(test)', 'the bucket said no')",
+        (bad.start,),
+    )
+
+    assert main(["status", *span(days)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    table = [line for line in lines if re.match(r"  \d{4}-", line)]
+    minute = "%Y-%m-%dT%H:%M"
+    assert table[0] == f"  {days[0].label} .. {hole.label}  done     100 windows"
+    assert re.match(rf"  {hole.label}  missing +0/{len(names)} +- +- ", table[1]), table[1]
+    assert table[2] == f"  {days[101].label} .. {bad.label}  done     299 windows"
+    assert re.match(rf"  {bad.label}  failed +{len(names) - 1}/{len(names)} +7 +7 .*the bucket said no$", table[3])
+    assert table[4] == f"  {days[401].label} .. {days[-1].end:{minute}}  done     175 windows"
+    assert len(table) == 5
+    assert lines[-1] == "576 windows: 574 done, 1 failed, 1 missing, 0 open"
+
+    # a day or less lists every window, with its rows
+    assert main(["status", *span(days[:288])]) == 0
+    listed = [line for line in capsys.readouterr().out.splitlines() if re.match(r"  \d{4}-", line)]
+    assert len(listed) == 288 and " .. " not in "".join(listed)
 
 
 def _marker_rows(pipeline, window, task_name) -> int:

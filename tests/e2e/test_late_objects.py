@@ -69,7 +69,7 @@ def test_a_late_file_reaches_its_own_window_once_and_one_past_the_lookback_is_re
     # the first segments are untouched; the late rows came as one more segment
     assert {p: p.read_bytes() for p in first_segments} == first_segments
     assert len(list(lake.glob("orders/**/segment-*.csv"))) == 6
-    states = {s.window.start: s for s in status.status([old, window]).states}
+    states = {s.window.start: s for s in status.status([old, window]).entries}
     assert states[window.start].state == "done" and "re-opened" in states[window.start].late
     assert "past the look-back" in states[old.start].late
 
