@@ -14,16 +14,13 @@ from psycopg2 import sql as pgsql
 
 from storepipe.errors import ConfigError
 
+_BESIDE_PACKAGE = Path(__file__).resolve().parent.parent / "sql"
+
 
 def root() -> Path:
     """The `sql/` folder: STOREPIPE_SQL_DIR, else the one beside the package (editable install, image)."""
     override = os.environ.get("STOREPIPE_SQL_DIR")
-    return Path(override) if override else Path(__file__).resolve().parent.parent / "sql"
-
-
-@cache
-def _read(path: Path) -> str:
-    return path.read_text(encoding="utf-8")
+    return Path(override) if override else _BESIDE_PACKAGE
 
 
 def path(name: str) -> Path:
@@ -38,7 +35,13 @@ def path(name: str) -> Path:
 
 
 def load(name: str) -> str:
-    return _read(path(name))
+    return _load(root(), name)
+
+
+@cache
+def _load(folder: Path, name: str) -> str:
+    # a window runs ~200 statements: each file is found and read once per process, not stat'ed each time
+    return path(name).read_text(encoding="utf-8")
 
 
 def compose(name: str, **parts: pgsql.Composable) -> pgsql.Composed:
@@ -48,3 +51,8 @@ def compose(name: str, **parts: pgsql.Composable) -> pgsql.Composed:
 
 def qualified(schema: str, table: str) -> pgsql.Identifier:
     return pgsql.Identifier(schema, table)
+
+
+def forget() -> None:
+    """Read the files again on their next use (a test that edits one)."""
+    _load.cache_clear()

@@ -134,6 +134,6 @@ class ModelFiles:
         from storepipe import sqlfiles
         from storepipe.transform import versions
 
-        sqlfiles._read.cache_clear()
+        sqlfiles.forget()
         versions.forget()
         luigi.task_register.Register.clear_instance_cache()
