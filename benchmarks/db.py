@@ -78,6 +78,14 @@ def count_window(url: str, schema: str, table: str, window_start) -> int:
         return int(cur.fetchone()[0])
 
 
+def floor_facts(url: str, window_start) -> tuple[int, int]:
+    """The floor's facts for the window, and how many of them found no customer version."""
+    with closing(psycopg2.connect(url)) as conn, conn, conn.cursor() as cur:
+        cur.execute(load("floor_facts"), {"window_start": window_start})
+        facts, unknown = cur.fetchone()
+        return int(facts), int(unknown)
+
+
 def count_all(url: str, schema: str, table: str) -> int:
     statement = pgsql.SQL(load("count_all")).format(table=pgsql.Identifier(schema, table))
     with closing(psycopg2.connect(url)) as conn, conn, conn.cursor() as cur:

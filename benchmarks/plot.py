@@ -9,6 +9,8 @@ from benchmarks import report
 
 STYLE = {
     "raw_copy": ("black", "o", "--"),
+    "server_copy": ("dimgray", "v", "--"),
+    "floor": ("tab:orange", "P", "-."),
     "load_orders": ("tab:blue", "s", "-"),
     "whole_window": ("tab:green", "^", "-"),
     "original_way": ("tab:red", "x", ":"),
@@ -16,6 +18,8 @@ STYLE = {
 }
 SHORT = {
     "raw_copy": "raw psql \\copy",
+    "server_copy": "server-side COPY FROM file",
+    "floor": "hand-written floor (COPY + one INSERT)",
     "load_orders": "storepipe LoadOrders",
     "whole_window": "storepipe RunWindow (end to end)",
     "original_way": "original project (execute_batch)",
