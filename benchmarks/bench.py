@@ -7,7 +7,7 @@ benchmarks/results/results.md and throughput.png, then stops the stack and remov
 Knobs (environment): BENCH_SIZES=100000,1000000,5000000  BENCH_REPEATS=3
 BENCH_CASES=raw_copy,server_copy,floor,load_orders,whole_window,original_way,dlt (raw_copy and server_copy
 always run: the faster is each size's 1.00)  BENCH_ORIGINAL_MAX=1000000  BENCH_DLT_MAX=100000
-BENCH_OVERHEAD=1 (0: no no-op, backfill, fixed-cost or ledger runs)  BENCH_BACKFILL_WINDOWS=48
+BENCH_OVERHEAD=1 (0: no no-op, backfill, fixed-cost or ledger runs)  BENCH_BACKFILL_WINDOWS=24
 BENCH_BACKFILL_ORDERS=10000  BENCH_SMALL_WINDOWS=48  BENCH_SMALL_ORDERS=100 (the fixed cost of a window)
 BENCH_NOOP_REPEATS=5  BENCH_LEDGER_REPEATS=3 (a year of complete windows)
 BENCH_CAPTURE_SIZES=100000,1000000 (changes; empty or 0: no capture case)  BENCH_CAPTURE_REPEATS=1
@@ -107,7 +107,7 @@ class Settings:
             )
         # the defaults keep `make bench` under 20 minutes on 2 cores (issue 18) with the floor, the server-side
         # COPY, the small windows and the ledger added: dlt stops at 100k (its ratio is the same at 1M, and
-        # 1M cost 2.5 min), one capture repeat per size, a backfill of 48 windows, not 96
+        # 1M cost 2.5 min), one capture repeat per size, the 10k-order backfill over 24 windows, not 96
         return cls(
             sizes=sorted(ints("BENCH_SIZES", "100000,1000000,5000000")),
             repeats=ints("BENCH_REPEATS", "3")[0],
@@ -115,7 +115,7 @@ class Settings:
             original_max=ints("BENCH_ORIGINAL_MAX", "1000000")[0],
             dlt_max=ints("BENCH_DLT_MAX", "100000")[0],
             overhead=(env.get("BENCH_OVERHEAD") or "1") != "0",
-            backfill_windows=ints("BENCH_BACKFILL_WINDOWS", "48")[0],
+            backfill_windows=ints("BENCH_BACKFILL_WINDOWS", "24")[0],
             backfill_orders=ints("BENCH_BACKFILL_ORDERS", "10000")[0],
             noop_repeats=ints("BENCH_NOOP_REPEATS", "5")[0],
             out=ROOT / (env.get("BENCH_OUT") or "benchmarks/results"),
@@ -143,6 +143,7 @@ class Bench:
     files: dict[int, Path] = field(default_factory=dict)
     lakes: dict[int, Path] = field(default_factory=dict)
     seq: int = 0
+    loads: list[float] = field(default_factory=list)  # the 1-minute load average before each timed case
 
     @property
     def admin_url(self) -> str:
@@ -296,6 +297,7 @@ def prepare_sources(bench: Bench) -> None:
 def run_case(bench: Bench, case: str, rows: int, repeat: int) -> report.Run:
     name, url = db.fresh(bench.admin_url, bench.warehouse_url, f"{case}_{rows}_{repeat}")
     db.quiesce(bench.admin_url)
+    bench.loads.append(os.getloadavg()[0])
     window = big_window()
     detail = None
     try:
@@ -663,6 +665,10 @@ def machine(bench: Bench, load_at_start: float) -> dict[str, str]:
         "commit": commit or "unknown",
         # anything else on the machine slows some repeats: medians absorb a little of it, not much
         "load average (1 min) at start / end": f"{load_at_start:.2f} / {os.getloadavg()[0]:.2f}",
+        # the benchmark itself keeps about one core busy; much more means someone else's work shared the cores
+        "load average (1 min) before the cases: median / highest": (
+            f"{report.median(bench.loads):.2f} / {max(bench.loads):.2f}" if bench.loads else "—"
+        ),
     }
 
 
