@@ -35,7 +35,7 @@ from pathlib import Path
 import boto3
 import psycopg2
 
-from benchmarks import data, db, report
+from benchmarks import cpu, data, db, report
 from storepipe import sqlfiles
 from storepipe.devstack import stack
 from storepipe.errors import StorepipeError
@@ -143,7 +143,6 @@ class Bench:
     files: dict[int, Path] = field(default_factory=dict)
     lakes: dict[int, Path] = field(default_factory=dict)
     seq: int = 0
-    loads: list[float] = field(default_factory=list)  # the 1-minute load average before each timed case
 
     @property
     def admin_url(self) -> str:
@@ -152,6 +151,14 @@ class Bench:
     @property
     def warehouse_url(self) -> str:
         return self.env["WAREHOUSE_URL"]
+
+    def cpu(self) -> cpu.Reading:
+        """The machine's and the benchmark's CPU now (the stack's PostgreSQL counted as the benchmark's)."""
+        return cpu.read(Path(self.env["STOREPIPE_HOME"]) / "pg")
+
+    def others_since(self, before: cpu.Reading) -> float:
+        """The share of the machine others used since `before`."""
+        return cpu.others_share(before, self.cpu(), os.cpu_count() or 1)
 
     def folder(self, label: str) -> Path:
         self.seq += 1
@@ -297,9 +304,9 @@ def prepare_sources(bench: Bench) -> None:
 def run_case(bench: Bench, case: str, rows: int, repeat: int) -> report.Run:
     name, url = db.fresh(bench.admin_url, bench.warehouse_url, f"{case}_{rows}_{repeat}")
     db.quiesce(bench.admin_url)
-    bench.loads.append(os.getloadavg()[0])
     window = big_window()
     detail = None
+    before = bench.cpu()
     try:
         if case == "raw_copy":
             seconds, peak = raw_copy(bench, url, bench.files[rows], rows, window)
@@ -343,17 +350,19 @@ def run_case(bench: Bench, case: str, rows: int, repeat: int) -> report.Run:
             seconds, detail = result["seconds"], result.get("detail")
         else:
             raise StorepipeError(f"no benchmark case {case}", "BENCH_CASES", f"use {','.join(report.CASES)}")
+        others = bench.others_since(before)
     finally:
         db.drop(bench.admin_url, name)
-    run = report.Run(case, rows, repeat, seconds, peak, detail)
+    run = report.Run(case, rows, repeat, seconds, peak, detail, others)
     log.info(
-        "%-12s %5s repeat %d: %7.2f s  %9s rows/s  %5.0f MB",
+        "%-12s %5s repeat %d: %7.2f s  %9s rows/s  %5.0f MB  others %3.0f%%",
         case,
         report.rows_label(rows),
         repeat + 1,
         seconds,
         f"{rows / seconds:,.0f}",
         peak,
+        100 * others,
     )
     return run
 
@@ -482,6 +491,7 @@ def ledger_overhead(bench: Bench) -> dict:
         found: dict[str, list[float]] = {
             f"{k}_{span}": [] for k in ("plan", "dry", "status") for span in ("year", "one")
         }
+        before = bench.cpu()
         for _ in range(bench.settings.ledger_repeats):
             for span, (start, end) in (("year", YEAR), ("one", NOOP_ONE)):
                 windows = windows_between(start, end)
@@ -491,12 +501,14 @@ def ledger_overhead(bench: Bench) -> dict:
                 found[f"dry_{span}"].append(cli(bench, dry, env, f"{windows} windows, {windows} complete, 0 to run"))
                 done = f"{windows} windows: {windows} done, 0 failed, 0 missing, 0 open\n"
                 found[f"status_{span}"].append(cli(bench, ["status", "--start", start, "--end", end], env, done))
+        others = bench.others_since(before)
     finally:
         db.drop(bench.admin_url, name)
     result = {
         "windows": windows_between(*YEAR),
         "markers_per_window": seeded["detail"]["markers_per_window"],
         "repeats": bench.settings.ledger_repeats,
+        "others": others,
         **{key: report.median(values) for key, values in found.items()},
     }
     log.info(
@@ -567,6 +579,7 @@ def backfill_run(bench: Bench, bucket: str, windows: list[Window], orders: int, 
     name, url = db.fresh(bench.admin_url, bench.warehouse_url, f"backfill_{workers}")
     lake = bench.folder("backfill_lake")
     db.quiesce(bench.admin_url)
+    before = bench.cpu()
     try:
         result, _, _ = bench.child(
             "backfill",
@@ -578,6 +591,7 @@ def backfill_run(bench: Bench, bucket: str, windows: list[Window], orders: int, 
             },
             {"WAREHOUSE_URL": url, "LAKE_URL": (lake / "lake").as_uri(), "ORDERS_BUCKET": bucket},
         )
+        others = bench.others_since(before)
     finally:
         db.drop(bench.admin_url, name)
         shutil.rmtree(lake, ignore_errors=True)
@@ -593,6 +607,7 @@ def backfill_run(bench: Bench, bucket: str, windows: list[Window], orders: int, 
         "task_seconds": detail["task_seconds"],
         "busy": busy,
         "outside_tasks": result["seconds"] - busy,
+        "others": others,
     }
     log.info(
         "backfill %d windows x %d orders, %d worker(s): %.1f s wall (%.3f s a window), %.1f s with no task running",
@@ -665,10 +680,7 @@ def machine(bench: Bench, load_at_start: float) -> dict[str, str]:
         "commit": commit or "unknown",
         # anything else on the machine slows some repeats: medians absorb a little of it, not much
         "load average (1 min) at start / end": f"{load_at_start:.2f} / {os.getloadavg()[0]:.2f}",
-        # the benchmark itself keeps about one core busy; much more means someone else's work shared the cores
-        "load average (1 min) before the cases: median / highest": (
-            f"{report.median(bench.loads):.2f} / {max(bench.loads):.2f}" if bench.loads else "—"
-        ),
+        "others' CPU during the timed cases: median / worst run": report.others_text(bench.runs),
     }
 
 

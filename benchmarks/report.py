@@ -49,6 +49,10 @@ LEDGER_S = 2.0  # a year of complete windows checked in at most this
 LEDGER_RATIO = 3.0  # and at most this many times one window's check
 BENCH_MINUTES = 20.0  # the whole `make bench`
 
+# a run during which others used more of the machine than this ran on a busy machine: it is slower than the
+# machine is (the benchmark's own CPU is subtracted, so a quiet machine reads a few percent at most)
+BUSY_SHARE = 0.10
+
 
 @dataclass(frozen=True)
 class Run:
@@ -60,6 +64,7 @@ class Run:
     seconds: float
     rss_mb: float
     detail: dict | None = None
+    others: float | None = None  # the share of the machine others used meanwhile (benchmarks.cpu)
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,7 @@ class Summary:
     low: float = 0.0  # the fastest repeat's seconds
     high: float = 0.0  # the slowest repeat's seconds
     floor_ratio: float | None = None  # the floor's seconds over the case's (a case that builds a window's facts)
+    others: float | None = None  # the worst repeat's share of the machine others used meanwhile
 
 
 @dataclass(frozen=True)
@@ -151,6 +157,7 @@ def summarize(runs: Sequence[Run]) -> list[Summary]:
                 low=min(r.seconds for r in found),
                 high=max(r.seconds for r in found),
                 floor_ratio=ratio(median(r.seconds for r in floor), seconds) if floor and case in FLOOR_CASES else None,
+                others=max((r.others for r in found if r.others is not None), default=None),
             )
         )
     return summaries
@@ -517,6 +524,7 @@ def cases_table(summaries: Sequence[Summary]) -> str:
             "ratio to the COPY limit",
             "ratio to the floor",
             "peak RSS MB",
+            "others' CPU, worst repeat",
         ],
         (
             [
@@ -529,6 +537,7 @@ def cases_table(summaries: Sequence[Summary]) -> str:
                 _times(s.ratio),
                 _times(s.floor_ratio),
                 f"{s.rss_mb:.0f}",
+                _share(s.others),
             ]
             for s in summaries
         ),
@@ -537,6 +546,30 @@ def cases_table(summaries: Sequence[Summary]) -> str:
 
 def _times(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def others_text(runs: Sequence[Run]) -> str:
+    """`3% / 41% of the machine`: the median and worst share of the machine others used during the runs."""
+    shares = [r.others for r in runs if r.others is not None]
+    if not shares:
+        return "—"
+    return f"{median(shares):.0%} / {max(shares):.0%} of the machine"
+
+
+def busy_note(runs: Sequence[Run]) -> str | None:
+    """A warning when some runs shared the machine, naming them; None when every run had it to itself."""
+    busy = [r for r in runs if r.others is not None and r.others > BUSY_SHARE]
+    if not busy:
+        return None
+    named = ", ".join(f"{r.case} {rows_label(r.rows)} #{r.repeat + 1} ({r.others:.0%})" for r in busy)
+    return (
+        f"**{len(busy)} of {len(runs)} timed runs shared the machine** (others used over {BUSY_SHARE:.0%} of it "
+        f"meanwhile), so they are slower than the machine is and medians lean on the other repeats: {named}."
+    )
 
 
 def limits_table(summaries: Sequence[Summary], limit: dict[int, tuple[str, float]]) -> str:
@@ -613,6 +646,7 @@ def fixed_cost_table(fixed: dict, limit: dict[int, tuple[str, float]]) -> str:
             "tasks per window",
             "ms per task",
             f"COPY limit, {rows_label(SMALL_WINDOW_ROWS)} orders, s",
+            "others' CPU",
         ],
         [
             [
@@ -625,6 +659,7 @@ def fixed_cost_table(fixed: dict, limit: dict[int, tuple[str, float]]) -> str:
                 f"{fixed['tasks'] / windows:.1f}",
                 f"{1000 * fixed['task_seconds'] / max(fixed['tasks'], 1):.0f}",
                 "—" if copy is None else f"{copy[1]:.3f} ({LIMIT_NAMES[copy[0]]})",
+                _share(fixed.get("others")),
             ]
         ],
     )
@@ -696,8 +731,14 @@ def document(
         cases_table(summaries),
         "",
         "Peak RSS is the worst repeat's high-water mark (VmHWM) of the process that ran the case "
-        "(for the COPYs and the floor: psql; for storepipe: the Luigi worker, which runs its tasks in-process).",
+        "(for the COPYs and the floor: psql; for storepipe: the Luigi worker, which runs its tasks in-process). "
+        "Others' CPU is the share of the machine that processes other than the benchmark's own (another "
+        "user's work, the hypervisor's steal) used while the case ran: the machine's busy CPU time less the "
+        "benchmark's processes' and its PostgreSQL's (benchmarks/cpu.py); a quiet machine reads a few percent.",
     ]
+    note = busy_note(runs)
+    if note:
+        parts += ["", note]
     if limit:
         parts += [
             "",
@@ -749,7 +790,8 @@ def document(
             f"of complete windows ({ledger['windows']:,} windows x {ledger['markers_per_window']} markers, as a "
             "run leaves them: the transforms' and publish's on the current versions), written straight "
             "into storepipe.markers and analyzed beforehand, so only the check is timed. The one-window runs "
-            "ask about the year's first window of the same warehouse.",
+            f"ask about the year's first window of the same warehouse. Others' CPU meanwhile: "
+            f"{_share(ledger.get('others'))} of the machine.",
         ]
     parts += ["", "## Overhead: no-op ranges and backfills", ""]
     if noop:
@@ -794,6 +836,7 @@ def document(
                     "some task running s",
                     "no task running s (scheduler, checks, forks)",
                     "per window s",
+                    "others' CPU",
                 ],
                 (
                     [
@@ -805,6 +848,7 @@ def document(
                         f"{b['busy']:.1f}",
                         f"{b['outside_tasks']:.1f} ({b['outside_tasks'] / b['wall']:.0%})",
                         f"{b['wall'] / b['windows']:.2f}",
+                        _share(b.get("others")),
                     ]
                     for b in backfills
                 ),

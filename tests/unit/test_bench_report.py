@@ -434,3 +434,35 @@ def test_windows_between_counts_the_windows_of_a_range():
     assert windows_between(*NOOP_ONE) == 1
     assert windows_between(*NOOP_DAY) == 288
     assert windows_between(*YEAR) == 105_120
+
+
+def test_others_share_is_the_machines_busy_time_less_the_benchmarks_as_a_share_of_the_machine():
+    from benchmarks.cpu import Reading, others_share
+
+    before = Reading(at=10.0, busy=100.0, ours=40.0)
+    # 4 s on 2 cores: the machine was busy 5 CPU-seconds, 3 of them the benchmark's: others used 2 of 8
+    assert others_share(before, Reading(at=14.0, busy=105.0, ours=43.0), cores=2) == pytest.approx(0.25)
+    # the two readings' clock ticks can make ours exceed the machine's by a tick: never below 0, never above 1
+    assert others_share(before, Reading(at=14.0, busy=103.0, ours=43.1), cores=2) == 0.0
+    assert others_share(before, Reading(at=11.0, busy=110.0, ours=40.0), cores=2) == 1.0
+    with pytest.raises(ValueError):
+        others_share(before, before, cores=2)
+
+
+def test_a_busy_machine_is_named_in_the_results_and_the_summary_keeps_the_worst_repeat():
+    shared = [
+        Run("floor", 1_000_000, 0, 8.4, 3, None, 0.02),
+        Run("floor", 1_000_000, 1, 13.7, 3, None, 0.45),
+        Run("floor", 1_000_000, 2, 8.5, 3, None, 0.03),
+        Run("raw_copy", 1_000_000, 0, 2.2, 3),  # measured before others were measured: no share, no guess
+    ]
+    (floor,) = [s for s in report.summarize(shared) if s.case == "floor"]
+    assert floor.others == 0.45
+    assert report.others_text(shared) == "3% / 45% of the machine"
+    assert report.busy_note(shared) == (
+        "**1 of 4 timed runs shared the machine** (others used over 10% of it meanwhile), so they are slower "
+        "than the machine is and medians lean on the other repeats: floor 1M #2 (45%)."
+    )
+    quiet = [Run("floor", 1_000_000, 0, 8.4, 3, None, 0.02)]
+    assert report.busy_note(quiet) is None
+    assert report.others_text([]) == "—"
