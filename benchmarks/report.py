@@ -734,7 +734,10 @@ def document(
         "(for the COPYs and the floor: psql; for storepipe: the Luigi worker, which runs its tasks in-process). "
         "Others' CPU is the share of the machine that processes other than the benchmark's own (another "
         "user's work, the hypervisor's steal) used while the case ran: the machine's busy CPU time less the "
-        "benchmark's processes' and its PostgreSQL's (benchmarks/cpu.py); a quiet machine reads a few percent.",
+        "benchmark's processes' and its PostgreSQL's (benchmarks/cpu.py); a quiet machine reads a few percent. "
+        "It does not see contention for the disk or the host underneath: repeats can differ with others' CPU "
+        "at zero (compare fastest .. slowest), so a ratio within about 0.2 of a target is not a verdict to "
+        "lean on.",
     ]
     note = busy_note(runs)
     if note:
