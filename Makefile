@@ -147,7 +147,7 @@ chromium: ## install Debian's chromium (apt-get, as root or with sudo) unless /u
 test-browser: venv chromium ## luigid's visualiser in headless chromium after a run; refreshes docs/visualiser.png
 	STOREPIPE_SCREENSHOT=docs/visualiser.png $(BIN)/pytest tests/browser
 
-# ---- Benchmark (issue 7): its own venv, since dlt (the peer it is compared with) and matplotlib are for it alone
+# ---- Benchmark (issues 7, 13, 18): its own venv, since dlt (the peer it is compared with) and matplotlib are for it alone
 BENCH_VENV := .venv-bench
 
 .PHONY: bench
@@ -159,5 +159,5 @@ $(BENCH_VENV)/bin/storepipe: setup.cfg pyproject.toml
 	$(BENCH_VENV)/bin/pip check
 	@touch $@
 
-bench: $(BENCH_VENV)/bin/storepipe ## load speed and memory vs raw COPY -> benchmarks/results/ (results.md, throughput.png) (~15 min; quick: BENCH_SIZES=100000 BENCH_REPEATS=1)
+bench: $(BENCH_VENV)/bin/storepipe ## load speed, memory, the floor, fixed cost and ledger vs the COPY limit -> benchmarks/results/ (~18 min; quick: BENCH_SIZES=100000 BENCH_REPEATS=1 BENCH_CAPTURE_SIZES=0)
 	$(BENCH_VENV)/bin/python -m benchmarks.bench

@@ -12,6 +12,9 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg2
 from psycopg2 import sql as pgsql
 
+from storepipe.sources import customer_log
+from storepipe.tasks import capture
+
 SQL_DIR = Path(__file__).resolve().parent / "sql"
 TEMPLATE = "bench_template"
 OWNER = "sde"
@@ -56,8 +59,11 @@ def fresh(admin_url: str, warehouse_url: str, label: str) -> tuple[str, str]:
 
 
 def drop(admin_url: str, name: str) -> None:
+    """A run's database, and the replication slot its customer capture made on the source for it: a slot
+    outlives the warehouse it feeds, and the server holds ten (a full run makes a dozen)."""
     with closing(_admin(admin_url)) as conn, conn.cursor() as cur:
         cur.execute(compose("drop_database", database=name))
+    customer_log.drop(admin_url, capture.slot_name(with_database(admin_url, name)))
 
 
 def quiesce(admin_url: str) -> None:
@@ -76,6 +82,14 @@ def count_window(url: str, schema: str, table: str, window_start) -> int:
     with closing(psycopg2.connect(url)) as conn, conn, conn.cursor() as cur:
         cur.execute(statement, {"window_start": window_start})
         return int(cur.fetchone()[0])
+
+
+def floor_facts(url: str, window_start) -> tuple[int, int]:
+    """The floor's facts for the window, and how many of them found no customer version."""
+    with closing(psycopg2.connect(url)) as conn, conn, conn.cursor() as cur:
+        cur.execute(load("floor_facts"), {"window_start": window_start})
+        facts, unknown = cur.fetchone()
+        return int(facts), int(unknown)
 
 
 def count_all(url: str, schema: str, table: str) -> int:

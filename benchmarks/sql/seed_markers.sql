@@ -1,5 +1,7 @@
--- seed_versioned_markers: every versioned marker (%(task_names)s, each on the version paired with
--- it in %(versions)s) of the windows from %(first)s to %(last)s, as a finished range leaves them.
+-- seed_markers: the markers a finished range leaves, written straight in: every marker named in
+-- %(task_names)s (each on the version paired with it in %(versions)s: null for an extract or a load,
+-- which have none) for every window from %(first)s to %(last)s, in one statement (a year of complete
+-- windows is over a million markers).
 insert into storepipe.markers (task_name, window_start, task_id, row_count, version)
 select
     n.task_name,
