@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from storepipe import sqlfiles
+from storepipe import config, sqlfiles
 from storepipe.warehouse import db
 
 
@@ -20,6 +20,11 @@ class Stored:
     text: str
 
 
+# versions this process has kept, per warehouse: a window's tasks would otherwise send the same rows
+# a handful of times each (a statement each), though a version, once kept, never changes
+_kept: set[tuple[str, str]] = set()
+
+
 def record(versions: list[Stored]) -> None:
     """Keep these versions (those already kept stay as they are), in a statement of their own.
 
@@ -28,7 +33,10 @@ def record(versions: list[Stored]) -> None:
     hold every other window's writer of the same version until that transaction ends. Sorted, so two
     writers of overlapping versions take their row locks in one order and never deadlock.
     """
-    versions = sorted(versions, key=lambda v: v.fingerprint)
+    where = config.warehouse().url
+    versions = sorted((v for v in versions if (where, v.fingerprint) not in _kept), key=lambda v: v.fingerprint)
+    if not versions:
+        return
     with db.shared().cursor() as cur:
         cur.execute(
             sqlfiles.load("pipeline/versions/record"),
@@ -41,6 +49,7 @@ def record(versions: list[Stored]) -> None:
                 "texts": [v.text for v in versions],
             },
         )
+    _kept.update((where, v.fingerprint) for v in versions)
 
 
 def read(fingerprints: Iterable[str]) -> dict[str, Stored]:
