@@ -19,7 +19,6 @@ HASHED_TABLES = [
     "store.orders",
     "store.customer_risk_score",
     "staging.stg_customers",
-    "staging.stg_orders",
     "staging.stg_customer_risk_score",
     "analytics.dim_customers",
     "analytics.fct_orders",
@@ -128,6 +127,11 @@ class ModelFiles:
         text = path.read_text()
         assert old in text, f"{old!r} is not in {name}.sql"
         path.write_text(text.replace(old, new, 1))
+        self.reread()
+
+    def write(self, name: str, text: str) -> None:
+        """Add (or overwrite) sql/<name>.sql, and make this process read it again."""
+        (self.root / f"{name}.sql").write_text(text)
         self.reread()
 
     def reread(self) -> None:

@@ -271,10 +271,10 @@ def sql(args) -> int:
             (
                 model.relation,
                 model.strategy,
-                "TransformModel" if model.layer == "staging" else "PublishMarts",
+                _built_by(model),
                 [*model.upstream, *(marker_name(LOAD, source) for source in model.loads)],
                 current[marker_name(TRANSFORM, model.name)][:8],
-                on.get(marker_name(TRANSFORM, model.name)),
+                "-" if model.ephemeral else on.get(marker_name(TRANSFORM, model.name)),
             )
             for model in models.discover().values()
         ]
@@ -286,6 +286,12 @@ def sql(args) -> int:
         for statement in materialize.statements(cur, model, window):
             print(statement.strip() + ";\n")
     return 0
+
+
+def _built_by(model) -> str:
+    if model.ephemeral:
+        return "(inlined)"
+    return "TransformModel" if model.layer == "staging" else "PublishMarts"
 
 
 def checks(args) -> int:

@@ -146,11 +146,11 @@ def checks(window, results: list[tuple]) -> str:
     return "\n".join(lines)
 
 
-def models(rows: list[tuple[str, str, str, list[str], str, int | None]]) -> str:
+def models(rows: list[tuple[str, str, str, list[str], str, int | str | None]]) -> str:
     """`storepipe sql list`: each model (relation, strategy, task, what it reads, its fingerprint and the
-    windows built with it), one line each."""
+    windows built with it, `-` for an ephemeral model, which is built inside its readers), one line each."""
     lines = [
-        f"{relation:<36} {strategy:<7} {task:<15} {fingerprint:<8} {'?' if windows is None else windows:>7}"
+        f"{relation:<36} {strategy:<9} {task:<15} {fingerprint:<8} {'?' if windows is None else windows:>7}"
         f" <- {', '.join(reads)}"
         for relation, strategy, task, reads, fingerprint, windows in rows
     ]

@@ -106,7 +106,7 @@ def reopened_markers() -> list[str]:
         [
             marker_name(EXTRACT, SOURCE),
             marker_name(LOAD, SOURCE),
-            *(marker_name(TRANSFORM, name) for name in found),
+            *(marker_name(TRANSFORM, name) for name in found if not models.get(name).ephemeral),
             marker_name(PUBLISH),
         ]
     )

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from storepipe.tasks.base import WindowTask
+from storepipe.tasks.load import LOADS
 from storepipe.tasks.transform import TransformModel
-from storepipe.transform import checks, publish, versions
+from storepipe.transform import checks, models, publish, versions
 from storepipe.warehouse.markers import PUBLISH, marker_name
 
 
@@ -16,8 +17,13 @@ class PublishMarts(WindowTask):
         return marker_name(PUBLISH)
 
     def requires(self):
-        upstream = sorted({name for mart in publish.marts() for name in mart.upstream if name not in _mart_names()})
-        return [self.below(TransformModel, model=name) for name in upstream]
+        marts = publish.marts()
+        upstream = sorted({name for mart in marts for name in models.needs(mart) if name not in _mart_names()})
+        # the loads an ephemeral staging model reads (inlined into a mart) are the marts' own
+        loads = sorted({source for mart in marts for source in mart.loads})
+        return [self.below(LOADS[source]) for source in loads] + [
+            self.below(TransformModel, model=name) for name in upstream
+        ]
 
     def run(self):
         try:

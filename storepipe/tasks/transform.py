@@ -31,13 +31,19 @@ class TransformModel(WindowTask):
                 "--model",
                 "run PublishMarts or RunWindow for the window",
             )
+        if definition.ephemeral:
+            raise ModelError(
+                f"{self.model} is ephemeral: it has no table of its own, it runs inside the marts that read it",
+                "--model",
+                "run PublishMarts or RunWindow for the window",
+            )
         return definition
 
     def requires(self):
         definition = self.definition()
         # the loads its SQL reads (Model.loads), the graph `storepipe sql list` prints too
         loads = [self.below(LOADS[source]) for source in definition.loads]
-        upstream = [self.below(TransformModel, model=name) for name in definition.upstream]
+        upstream = [self.below(TransformModel, model=name) for name in models.needs(definition)]
         return loads + upstream
 
     def run(self):

@@ -27,6 +27,7 @@ class Check:
     severity: str
     text: str
     file: str
+    sql: str  # the text with the ephemeral models it reads inlined: what runs
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def discover() -> dict[str, Check]:
         severity = _SEVERITY.search(text)
         if severity is None:
             raise ModelError("check has no `-- severity: error|warn` line", str(path), "add one")
-        found[path.stem] = Check(path.stem, model, severity.group(1), text, str(path))
+        found[path.stem] = Check(path.stem, model, severity.group(1), text, str(path), models.inline_ephemeral(text))
     # upstream models' checks first, so a failure is reported where the defect entered
     order = list(known_models)
     return dict(sorted(found.items(), key=lambda item: (order.index(item[1].model), item[0])))
@@ -78,9 +79,7 @@ def run(cur, window: Window, layer: str | None = None) -> list[CheckResult]:
     for check in discover().values():
         if layer and models.get(check.model).layer != layer:
             continue
-        statement = sqlfiles.compose(
-            "pipeline/checks/count_and_sample", check=pgsql.SQL(check.text.strip().rstrip(";"))
-        )
+        statement = sqlfiles.compose("pipeline/checks/count_and_sample", check=pgsql.SQL(check.sql.strip().rstrip(";")))
         cur.execute(statement, {**window.sql_params(), "sample_size": SAMPLE_SIZE})
         rows = cur.fetchall()
         result = CheckResult(check, rows[0][0] if rows else 0, tuple(r[1] for r in rows))

@@ -17,7 +17,12 @@ STATIC_TABLES = {"states"}
 
 _RELATION = re.compile(r"\b(store|staging|analytics)\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
-_MATERIALIZED = re.compile(r"^--[ \t]*materialized:[ \t]*(window|by_key)\b[ \t]*([a-z_][a-z0-9_]*)?", re.MULTILINE)
+_MATERIALIZED = re.compile(
+    r"^--[ \t]*materialized:[ \t]*(window|by_key|ephemeral)\b[ \t]*([a-z_][a-z0-9_]*)?", re.MULTILINE
+)
+# a reference to a relation, and the explicit alias after it if any (sqlfluff's AL01 makes aliases
+# explicit); comments and string literals are matched first so that a name inside one stays as it is
+_REFERENCE = r"(?P<kept>--[^\n]*|/\*.*?\*/|'(?:[^']|'')*')|\b{schema}\.{name}\b(?P<aliased>\s+as\s+)?"
 
 
 @dataclass(frozen=True)
@@ -29,12 +34,23 @@ class Model:
     text: str
     upstream: tuple[str, ...]
     loads: tuple[str, ...]
-    strategy: str  # "window": replace the window's rows; "by_key": replace the rows of the keys it returns
+    strategy: str  # "window": replace the window's rows; "by_key": replace the rows of the keys it returns;
+    # "ephemeral": no table, its SELECT is inlined where it is read (dbt's word for it)
     key: str | None
+    sql: str = ""  # the text with every ephemeral model it reads inlined: what runs
 
     @property
     def relation(self) -> str:
         return f"{self.schema}.{self.name}"
+
+    @property
+    def ephemeral(self) -> bool:
+        return self.strategy == "ephemeral"
+
+
+def relations(text: str) -> list[tuple[str, str]]:
+    """The (schema, table) pairs SQL text reads, comments left out."""
+    return _RELATION.findall(_COMMENT.sub("", text))
 
 
 def _parse(path) -> Model:
@@ -53,7 +69,7 @@ def _parse(path) -> Model:
     if strategy == "by_key" and not key:
         raise ModelError("`by_key` needs a key column", str(path), "write `-- materialized: by_key <column>`")
     upstream, loads = set(), set()
-    for schema, table in _RELATION.findall(_COMMENT.sub("", text)):
+    for schema, table in relations(text):
         schema, table = schema.lower(), table.lower()
         if schema == "store":
             if table in LOADED_TABLES:
@@ -68,6 +84,7 @@ def _parse(path) -> Model:
         schema=LAYER_SCHEMAS[layer],
         file=str(path),
         text=text,
+        sql=text,
         upstream=tuple(sorted(upstream)),  # resolved to names in discover()
         loads=tuple(sorted(loads)),
         strategy=strategy,
@@ -81,6 +98,10 @@ def discover() -> dict[str, Model]:
     found = {m.name: m for m in map(_parse, sorted((sqlfiles.root() / "transforms").glob("*/*.sql")))}
     resolved = {}
     for model in found.values():
+        if model.strategy == "ephemeral" and model.layer != "staging":
+            raise ModelError(
+                "only a staging model can be ephemeral", model.file, "materialize it as `window` or `by_key`"
+            )
         names = []
         for schema, table in model.upstream:
             target = found.get(table)
@@ -97,7 +118,50 @@ def discover() -> dict[str, Model]:
                 continue
             names.append(table)
         resolved[model.name] = Model(**{**model.__dict__, "upstream": tuple(sorted(names))})
-    return {name: resolved[name] for name in _topological(resolved)}
+    ordered: dict[str, Model] = {}
+    for name in _topological(resolved):  # an ephemeral model is inlined before whatever reads it
+        model = resolved[name]
+        inlined = [ordered[up] for up in model.upstream if ordered[up].ephemeral]
+        loads = set(model.loads).union(*(up.loads for up in inlined))
+        ordered[name] = Model(**{**model.__dict__, "sql": inline(model.sql, inlined), "loads": tuple(sorted(loads))})
+    return ordered
+
+
+def inline(text: str, ephemerals: list[Model]) -> str:
+    """`text` with each reference to an ephemeral model replaced by its SELECT, as a subquery under the
+    model's name (or under the alias the reference gives it)."""
+    for model in ephemerals:
+        body = model.sql.strip().rstrip(";")
+        pattern = re.compile(_REFERENCE.format(schema=model.schema, name=model.name), re.IGNORECASE | re.DOTALL)
+
+        def subquery(match: re.Match, body=body, name=model.name) -> str:
+            if match.group("kept"):
+                return match.group("kept")
+            return f"(\n{body}\n)" + (match.group("aliased") or f" as {name}")
+
+        text = pattern.sub(subquery, text)
+    return text
+
+
+def inline_ephemeral(text: str) -> str:
+    """A check's or any other SQL's text with the ephemeral models it reads inlined."""
+    return inline(text, [m for m in discover().values() if m.ephemeral])
+
+
+def needs(model: Model) -> list[str]:
+    """The built models `model` reads, directly or through the ephemeral models it inlines."""
+    every = discover()
+    found: list[str] = []
+    for name in model.upstream:
+        for need in needs(every[name]) if every[name].ephemeral else [name]:
+            if need not in found:
+                found.append(need)
+    return found
+
+
+def built() -> list[Model]:
+    """The models that have a table, a task and a marker (every one but the ephemeral), in dependency order."""
+    return [m for m in discover().values() if not m.ephemeral]
 
 
 def _topological(models: dict[str, Model]) -> list[str]:

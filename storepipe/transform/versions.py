@@ -89,13 +89,21 @@ def current() -> dict[str, Version]:
             bool(_FORWARD_ONLY.search(model.text)),
             normalized(model.text),
         )
+    ephemeral = {marker_name(TRANSFORM, m.name) for m in models.discover().values() if m.ephemeral}
     for check in checks.discover().values():
         node = f"{CHECK}:{check.name}"
         own = (check.severity, *tokens(check.text))
-        found[node] = _version(node, own, {}, bool(_FORWARD_ONLY.search(check.text)), normalized(check.text))
+        # a check that reads an ephemeral model runs its SQL: it changes when that model does
+        upstream = {name: found[name].fingerprint for name in ephemeral if _reads(check, name)}
+        found[node] = _version(node, own, upstream, bool(_FORWARD_ONLY.search(check.text)), normalized(check.text))
     parts = {node: v.fingerprint for node, v in found.items() if _is_mart(node) or node.startswith(f"{CHECK}:")}
     found[PUBLISH] = _version(PUBLISH, (), parts, False, "")
     return found
+
+
+def _reads(check: checks.Check, node: str) -> bool:
+    model = models.get(node.partition(":")[2])
+    return model.relation in {".".join(r).lower() for r in models.relations(check.text)}
 
 
 def _is_mart(node: str) -> bool:
@@ -111,8 +119,10 @@ def forget() -> None:
 
 
 def versioned_markers() -> list[str]:
-    """The markers that record a version: every model's `transform:<model>`, and `publish`."""
-    return [node for node in current() if not node.startswith(f"{CHECK}:")]
+    """The markers that record a version: every built model's `transform:<model>`, and `publish` (an
+    ephemeral model has no marker: its version is part of its readers')."""
+    built = {marker_name(TRANSFORM, m.name) for m in models.built()}
+    return [node for node in current() if node in built or node == PUBLISH]
 
 
 def closure(node: str) -> list[Version]:

@@ -14,14 +14,12 @@ def test_failing_check_keeps_analytics_as_it_was_and_says_why(pipeline):
         pipeline.generate(window, customers=8, orders=30)
     assert run_windows(published).name == "SUCCESS"
 
-    # build the second window's staging, then plant a duplicated order in it
-    staging = [
-        TransformModel(window=audited, model=m) for m in ("stg_customers", "stg_orders", "stg_customer_risk_score")
-    ]
+    # build the second window's staging, then plant a duplicated customer in it
+    staging = [TransformModel(window=audited, model=m) for m in ("stg_customers", "stg_customer_risk_score")]
     assert luigi.build(staging, local_scheduler=True, log_level="WARNING")
     query(
         pipeline.warehouse_url,
-        "insert into staging.stg_orders select * from staging.stg_orders where window_start = %s limit 1",
+        "insert into staging.stg_customers select * from staging.stg_customers where window_start = %s limit 1",
         (audited.start,),
     )
     before = {t: h for t, h in table_hashes(pipeline.warehouse_url).items() if t in ANALYTICS}
@@ -29,7 +27,7 @@ def test_failing_check_keeps_analytics_as_it_was_and_says_why(pipeline):
     result = luigi_cli("RunWindow", "--window", audited.label, "--local-scheduler")
     output = result.stdout + result.stderr
     assert result.returncode == 30, output
-    assert "check stg_orders__order_id_unique found 1 offending row(s)" in output
+    assert "check stg_customers__customer_id_unique found 1 offending row(s)" in output
     assert "Traceback" not in output
 
     after = {t: h for t, h in table_hashes(pipeline.warehouse_url).items() if t in ANALYTICS}
@@ -37,7 +35,7 @@ def test_failing_check_keeps_analytics_as_it_was_and_says_why(pipeline):
     assert query(
         pipeline.warehouse_url,
         "select status from storepipe.check_results where window_start = %s and check_name = %s",
-        (audited.start, "stg_orders__order_id_unique"),
+        (audited.start, "stg_customers__customer_id_unique"),
     ) == [("fail",)]
     published_markers = query(
         pipeline.warehouse_url,
@@ -49,8 +47,8 @@ def test_failing_check_keeps_analytics_as_it_was_and_says_why(pipeline):
     # once the data is fixed, the same command publishes the window
     query(
         pipeline.warehouse_url,
-        "delete from staging.stg_orders where ctid in (select max(ctid) from staging.stg_orders"
-        " where window_start = %s group by order_id having count(*) > 1)",
+        "delete from staging.stg_customers where ctid in (select max(ctid) from staging.stg_customers"
+        " where window_start = %s group by customer_id having count(*) > 1)",
         (audited.start,),
     )
     result = luigi_cli("RunWindow", "--window", audited.label, "--local-scheduler")

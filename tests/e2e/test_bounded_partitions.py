@@ -1,5 +1,5 @@
 """Bounded partitions (README "Retention and partitions"): the cron path rolls closed days of
-store.orders and staging.stg_orders into one partition each and drops days past retention, so after
+store.orders into one partition each and drops days past retention, so after
 60 days of 5-minute windows a statement that cannot prune, a catalogue sync and pg_dump all work
 with PostgreSQL's default lock settings; a window inside a rolled-up day is still replaced exactly."""
 
@@ -22,7 +22,7 @@ from storepipe.window import closed_until, grace
 from tests.e2e.test_late_objects import _backfill, _plant
 from tests.helpers import query, run_windows, storepipe_cli, table_hashes
 
-PARENTS = ("store.orders", "staging.stg_orders")
+PARENTS = ("store.orders",)
 DAYS = 60
 # The newest days get all 288 windows (one is rolled up whole, one stays), earlier ones their first half
 # hour's: PostgreSQL makes about 100 partitions a second on a busy 2-core machine, so 60 full days of both
@@ -49,11 +49,6 @@ ORDER_ROWS = """
 insert into store.orders
 select gen_random_uuid(), 1, gen_random_uuid(), 'x', ws, ws
 from generate_series(%(day)s::timestamp, %(last)s::timestamp, interval '5 minutes') as ws
-"""
-STG_ROWS = """
-insert into staging.stg_orders
-select order_id, customer_id, item_id, item_name, delivered_on at time zone 'UTC', window_start
-from store.orders where window_start >= %(day)s and window_start < %(day)s::timestamp + interval '1 day'
 """
 PARTITION_NAMES = """
 select child.relname
@@ -95,7 +90,6 @@ def test_sixty_days_of_windows_stay_inside_default_lock_settings(pipeline):
                     schema, table = parent.split(".")
                     cur.execute(MAKE_DAY, {**span, "schema": schema, "table": table, "parent": parent})
                 cur.execute(ORDER_ROWS, span)
-                cur.execute(STG_ROWS, span)
             rows += count
             upkeep = partitions.keep_bounded(now=_after(day))  # what `storepipe backfill` runs after each day
             if number:
@@ -211,7 +205,7 @@ def test_retention_drops_loaded_days_past_the_horizon_and_keeps_marts_and_histor
     later = partitions.keep_bounded(now=window.start + dt.timedelta(days=31))
     assert later.dropped == {p: [window.start.date()] for p in sorted(PARENTS)}
     assert later.deleted_rows["store.customers"] > 0
-    for table in ("store.orders", "staging.stg_orders", "store.customers", "store.customer_risk_score"):
+    for table in ("store.orders", "store.customers", "store.customer_risk_score"):
         assert query(url, f"select count(*) from {table}") == [(0,)], table
     # dim_customers is rebuilt from the whole change history in staging: that stays, as do the marts
     after = table_hashes(url)
@@ -246,7 +240,7 @@ def test_a_roll_up_waits_for_a_swap_into_its_day_and_leaves_the_day_to_the_next_
         cur.execute("select storepipe.lock_day('orders', %s)", (window.start.date(),))
         busy = partitions.keep_bounded()
         assert busy.postponed == [("store.orders", window.start.date())]
-        assert busy.rolled_up == {"staging.stg_orders": [window.start.date()]}
+        assert not busy.rolled_up.get("store.orders")
         swap.rollback()
     assert _orders_partitions(pipeline) == [f"orders_{window.start:%Y%m%d_%H%M}"]
     assert partitions.keep_bounded().rolled_up["store.orders"] == [window.start.date()]

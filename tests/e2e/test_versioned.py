@@ -65,9 +65,8 @@ def test_a_changed_staging_model_rebuilds_its_windows_and_downstream_only(pipeli
     assert "plan --apply: 2/2 windows done" in err and "2 of 2 windows rebuilt" in out
     after = _markers(pipeline)
     rebuilt = {key for key in before if after[key][0] != before[key][0]}
-    expected = {
-        (name, w.start) for w in windows for name in ("transform:stg_orders", "transform:fct_orders", "publish")
-    }
+    # stg_orders is ephemeral (inlined into fct_orders): it has no marker of its own to rebuild
+    expected = {(name, w.start) for w in windows for name in ("transform:fct_orders", "publish")}
     assert rebuilt == expected, "extracts, loads, stg_customers, stg_customer_risk_score, dim_customers untouched"
     current = versions.current()
     assert all(after[key][1] == current[key[0]].fingerprint for key in after if key[0] in current)
@@ -105,7 +104,9 @@ def test_a_comment_is_no_change_and_a_mart_change_rebuilds_only_publish(pipeline
 def test_a_forward_only_change_keeps_old_windows_and_new_ones_use_it(pipeline, files, capsys):
     windows = _built(pipeline, files)
     files.edit(
-        "transforms/staging/stg_orders", "-- materialized: window", "-- changes: forward-only\n-- materialized: window"
+        "transforms/staging/stg_orders",
+        "-- materialized: ephemeral",
+        "-- changes: forward-only\n-- materialized: ephemeral",
     )
     files.edit("transforms/staging/stg_orders", *UPPER)
     before = _markers(pipeline)
@@ -122,27 +123,27 @@ def test_a_forward_only_change_keeps_old_windows_and_new_ones_use_it(pipeline, f
     assert run_windows(new).name == "SUCCESS"
     rows = query(
         pipeline.warehouse_url,
-        "select window_start, bool_and(item_name = upper(item_name)) from staging.stg_orders group by window_start",
+        "select window_start, bool_and(item_name = upper(item_name)) from analytics.fct_orders group by window_start",
     )
     assert dict(rows) == {windows[0].start: False, windows[1].start: False, new.start: True}
 
 
 def test_a_model_selecting_a_column_its_table_lacks_fails_plan_in_one_line(pipeline, files, capsys):
     files.edit(
-        "transforms/staging/stg_orders",
-        "window_start\n    from ranked",
-        "window_start,\n        1 as gift_wrap\n    from ranked",
+        "transforms/staging/stg_customers",
+        "window_start\n    from changes",
+        "window_start,\n        1 as gift_wrap\n    from changes",
     )
     code, out, err = _plan(
         capsys, "--start", pipeline.window(0).label, "--end", f"{pipeline.window(1).end:%Y-%m-%dT%H:%M}"
     )
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
-    assert "stg_orders selects gift_wrap, which staging.stg_orders does not have" in err
+    assert "stg_customers selects gift_wrap, which staging.stg_customers does not have" in err
     following = max(int(path.name[:4]) for path in (REPO / "sql/migrations/warehouse").glob("*.sql")) + 1
     assert (
-        f"sql/migrations/warehouse/{following:04d}_stg_orders_columns.sql"
-        " (alter table staging.stg_orders add column gift_wrap integer)" in err
+        f"sql/migrations/warehouse/{following:04d}_stg_customers_columns.sql"
+        " (alter table staging.stg_customers add column gift_wrap integer)" in err
     )
 
 
@@ -150,15 +151,16 @@ def test_status_sql_list_and_the_cron_line_with_auto_apply(pipeline, files, caps
     windows = _built(pipeline, files, count=1)
     assert main(["sql", "list"]) == 0
     listing = capsys.readouterr().out
-    short = versions.current()["transform:stg_orders"].short
+    short = versions.current()["transform:fct_orders"].short
     assert any(
-        line.startswith("staging.stg_orders") and f" {short} " in line and " 1 <- " in line
+        line.startswith("analytics.fct_orders") and f" {short} " in line and " 1 <- " in line
         for line in listing.splitlines()
     )
+    assert any(line.startswith("staging.stg_orders") and " - <- " in line for line in listing.splitlines())
     files.edit("transforms/staging/stg_orders", *UPPER)
     assert main(["status", *_range(windows)]) == 0
     status = capsys.readouterr().out
-    assert "stale: publish, fct_orders, stg_orders (storepipe plan)" in status
+    assert "stale: publish, fct_orders (storepipe plan)" in status
     assert "1 built by another version of a model" in status
     main(["freshness", "--max-lag", "15m", *_range(windows)])
     assert "1 built by another version of a model (storepipe plan) | " in capsys.readouterr().out
@@ -176,7 +178,7 @@ def test_status_sql_list_and_the_cron_line_with_auto_apply(pipeline, files, caps
         settings.remove_option("plan", "auto_apply")
     after = _markers(pipeline)
     assert {k for k in before if after[k][0] != before[k][0]} == {
-        (name, windows[0].start) for name in ("transform:stg_orders", "transform:fct_orders", "publish")
+        (name, windows[0].start) for name in ("transform:fct_orders", "publish")
     }
     capsys.readouterr()
     assert main(["status", *_range(windows)]) == 0

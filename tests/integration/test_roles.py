@@ -116,7 +116,7 @@ def test_the_analyst_reads_the_marts_the_pipeline_writes_and_nothing_else(pipeli
         "store.orders",
         "store.customers",
         "store.customer_risk_score",
-        "staging.stg_orders",
+        "staging.stg_customers",
         "storepipe.markers",
         "storepipe.quarantine",
     ):

@@ -13,6 +13,7 @@ def test_sql_list_prints_models_in_dependency_order_with_their_task():
         > names.index("staging.stg_customers")
     )
     assert "PublishMarts" in next(line for line in result.stdout.splitlines() if "fct_orders" in line)
+    assert "ephemeral (inlined)" in next(line for line in result.stdout.splitlines() if "stg_orders" in line)
 
 
 def _shown(model: str, window) -> list[str]:
@@ -37,23 +38,21 @@ def test_sql_show_prints_the_statements_a_task_runs_and_they_run(pipeline):
     assert f"'{window.start:%Y-%m-%dT%H:%M:%S}'::timestamp" in statements[0]
     assert 'insert into "staging"."stg_customers" ("customer_id", "first_name"' in statements[1]
 
-    # a window model on a table partitioned by window: fill a fresh table, then swap it in (or, in a
-    # rolled-up day, move its rows into the day's partition)
-    swap = _shown("stg_orders", window)
-    partition = f"stg_orders_{window.start:%Y%m%d_%H%M}"
-    assert "storepipe.create_window_table('staging.stg_orders'::regclass, " in swap[0]
-    assert f'insert into "staging"."{partition}_new" ("order_id", "customer_id"' in swap[1]
-    assert f"storepipe.swap_in_window('staging.stg_orders'::regclass, '{partition}_new', " in swap[-1]
+    # an ephemeral model runs nowhere on its own: it is shown inlined in the model that reads it
+    refused = storepipe_cli("sql", "show", "stg_orders", "--window", window.label)
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    assert "stg_orders is ephemeral" in refused.stderr and "storepipe sql show fct_orders" in refused.stderr
 
     # a by_key model: stage its rows, delete their keys, insert them, free the staging table
     by_key = _shown("fct_orders", window)
     assert "\ncreate temporary table model_rows on commit drop as\n" in by_key[0]
+    assert "from store.orders" in by_key[0] and "row_number() over" in by_key[0]  # stg_orders, inlined
     assert by_key[1].startswith("-- by_key") and by_key[-1].endswith("drop table model_rows")
 
     # replaying them by hand gives what the task gave
-    before = _rows(url, "staging.stg_customers", window), _rows(url, "staging.stg_orders", window)
-    query(url, ";\n".join(statements + swap))
-    after = _rows(url, "staging.stg_customers", window), _rows(url, "staging.stg_orders", window)
+    before = _rows(url, "staging.stg_customers", window), _rows(url, "analytics.fct_orders", window)
+    query(url, ";\n".join(statements + by_key))
+    after = _rows(url, "staging.stg_customers", window), _rows(url, "analytics.fct_orders", window)
     assert before == after and before[1] == [(12,)]
 
 

@@ -8,7 +8,6 @@ from storepipe.transform import checks
 from tests.helpers import query, run_windows
 
 ONE_STG_CUSTOMER = "(select ctid from staging.stg_customers where window_start = %(window_start)s limit 1)"
-ONE_STG_ORDER = "(select ctid from staging.stg_orders where window_start = %(window_start)s limit 1)"
 ONE_STG_SCORE = "(select ctid from staging.stg_customer_risk_score where window_start = %(window_start)s limit 1)"
 ONE_FACT = "(select ctid from analytics.fct_orders where window_start = %(window_start)s limit 1)"
 ONE_CURRENT_TOUCHED = (
@@ -28,13 +27,6 @@ PLANTS = {
     ],
     "stg_customers__state_code_known": [
         f"update staging.stg_customers set state_code = 'XX' where ctid = {ONE_STG_CUSTOMER}"
-    ],
-    "stg_orders__order_id_unique": [
-        "insert into staging.stg_orders select * from staging.stg_orders where window_start = %(window_start)s limit 1"
-    ],
-    "stg_orders__order_id_not_null": [
-        "alter table staging.stg_orders alter column order_id drop not null",
-        f"update staging.stg_orders set order_id = null where ctid = {ONE_STG_ORDER}",
     ],
     "stg_customer_risk_score__customer_id_unique": [
         "insert into staging.stg_customer_risk_score select * from staging.stg_customer_risk_score"

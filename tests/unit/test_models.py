@@ -42,6 +42,39 @@ def test_dependencies_come_from_the_relations_a_model_reads():
     assert fct.schema == "analytics" and models.get("stg_orders").schema == "staging"
 
 
+def test_an_ephemeral_model_is_inlined_where_it_is_read_and_its_loads_go_with_it():
+    fct = models.get("fct_orders")
+    stg = models.get("stg_orders")
+    assert stg.ephemeral and stg.loads == ("orders",)
+    # fct_orders reads stg_orders's SELECT, so it needs the orders load, not a stg_orders task
+    assert "orders" in fct.loads
+    assert models.needs(fct) == ["dim_customers", "stg_customers"]
+    assert "staging.stg_orders" not in fct.sql.replace(fct.text, "")
+    assert stg.sql.strip() in fct.sql
+    assert [m.name for m in models.built()] == [m for m in models.discover() if m != "stg_orders"]
+
+
+def test_inlining_keeps_an_alias_and_leaves_comments_and_strings_alone():
+    stg = models.get("stg_orders")
+    text = (
+        "-- reads staging.stg_orders\n"
+        "select 'staging.stg_orders' as label, s.order_id from staging.stg_orders as s\n"
+        "union all select 'x', stg_orders.order_id from staging.stg_orders"
+    )
+    inlined = models.inline(text, [stg])
+    assert inlined.startswith("-- reads staging.stg_orders\nselect 'staging.stg_orders' as label")
+    assert f"from (\n{stg.sql.strip()}\n) as s\n" in inlined
+    assert inlined.endswith(f"from (\n{stg.sql.strip()}\n) as stg_orders")
+
+
+def test_only_a_staging_model_can_be_ephemeral(sql_dir):
+    path = sql_dir / "transforms" / "marts" / "fct_orders.sql"
+    path.write_text(path.read_text().replace("-- materialized: by_key order_id", "-- materialized: ephemeral"))
+    models.discover.cache_clear()
+    with pytest.raises(ModelError, match="only a staging model can be ephemeral"):
+        models.discover()
+
+
 def test_adding_a_model_is_adding_a_file(sql_dir):
     (sql_dir / "transforms" / "marts" / "fct_daily_sales.sql").write_text(
         "-- fct_daily_sales: orders per day; grain day\n-- materialized: window\n"

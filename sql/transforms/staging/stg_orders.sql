@@ -1,6 +1,9 @@
 -- stg_orders: the orders delivered in the window, typed and trimmed; grain order_id
 -- (a duplicated order_id keeps its latest delivery, then the lowest item_id, so re-runs pick the same row).
--- materialized: window
+-- Ephemeral: no table; fct_orders reads it inlined, so a window's orders are not written a third time
+-- (issue 18). Its columns cannot be null (store.orders refuses nulls) and its grain is enforced by
+-- fct_orders' unique order_id, so it has no checks of its own to run a second time.
+-- materialized: ephemeral
 with
 
 loaded as (
