@@ -162,7 +162,7 @@ class warehouse(luigi.Config, metaclass=_Section):
     retention_days = luigi.IntParameter(
         default=0,
         significant=False,
-        description="Days of store.* rows (and staging.stg_orders') the warehouse keeps; older days are dropped"
+        description="Days of store.* rows the warehouse keeps; older days are dropped"
         " by the cron path (the lake keeps them; `storepipe backfill --force` replays them). 0: keep everything.",
     )
 

@@ -194,7 +194,8 @@ def version_plan(the_plan, apply_hint: str) -> str:
 
 
 def _short(node: str) -> str:
-    """`stg_orders` for `transform:stg_orders`, `check stg_orders__order_id_unique`, `publish` (PublishMarts)."""
+    """`stg_customers` for `transform:stg_customers`, `check stg_customers__customer_id_unique`,
+    `publish` (PublishMarts)."""
     step, _, name = node.partition(":")
     if step == "check":
         return f"check {name}"

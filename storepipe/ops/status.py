@@ -198,7 +198,7 @@ def _version_noted(versions: version_plan.VersionPlan) -> set[dt.datetime]:
 
 
 def _stale_note(versions: version_plan.VersionPlan, start: dt.datetime) -> str | None:
-    """`stale: stg_orders, fct_orders, publish (storepipe plan)`: built by another version of a model."""
+    """`stale: stg_customers, dim_customers, publish (storepipe plan)`: built by another version of a model."""
     names = sorted(versions.stale.get(start, ()))
     unknown = sorted(name for name, starts in versions.unknown.items() if start in starts)
     notes = [f"stale: {', '.join(n.partition(':')[2] or n for n in names)}"] if names else []

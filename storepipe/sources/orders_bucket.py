@@ -5,8 +5,8 @@ warning; a missing one sets the file aside and fails the window); blank lines ar
 that fails a check is quarantined with `s3://bucket/key:line` and a reason. A gzip object that does
 not decompress to its end, or an object that is not `.csv`/`.csv.gz` (any case) and not ignored by
 name (`_SUCCESS`, names starting with `.` or `_`: listed as notes), fails the window until it is
-fixed. Duplicate order_ids all land in store.orders; stg_orders keeps one per order_id (the latest
-delivery, then the lowest item_id).
+fixed. Duplicate order_ids all land in store.orders; fct_orders keeps one per order_id (the latest
+delivery, then the lowest item_id: stg_orders' rule, inlined into it).
 
 A file in the usual layout is first read by a fast path (see `_CleanBlocks`), and by the
 row-by-row path from its first line that is not plainly clean.

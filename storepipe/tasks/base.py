@@ -44,7 +44,7 @@ class WindowTask(luigi.Task):
 
     rebuild_only = luigi.ListParameter(
         default=(),
-        description="With rebuild_after: the markers to rebuild (e.g. `transform:stg_orders`, `publish`);"
+        description="With rebuild_after: the markers to rebuild (e.g. `transform:stg_customers`, `publish`);"
         " the other tasks of the window count as done when their marker exists. Empty: every task."
         " `storepipe plan --apply` sets it, so a changed model rebuilds only what is at or below it.",
     )

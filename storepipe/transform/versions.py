@@ -4,7 +4,7 @@ A model's fingerprint hashes its SQL with comments and whitespace removed (so ne
 change), its materialization, and the fingerprints of the models it reads (so a change propagates
 downstream). A check's hashes its SQL and severity; `publish` (the marker of PublishMarts) combines
 every mart's and every check's, since PublishMarts builds the marts and runs all the checks.
-Versions are keyed by the marker name they are recorded with (`transform:stg_orders`, `publish`);
+Versions are keyed by the marker name they are recorded with (`transform:stg_customers`, `publish`);
 checks, which have no marker of their own, as `check:<name>`.
 """
 

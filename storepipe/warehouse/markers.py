@@ -16,7 +16,8 @@ _STEPS = (EXTRACT, LOAD, TRANSFORM, PUBLISH)
 
 
 def marker_name(step: str, subject: str | None = None) -> str:
-    """The one spelling of a marker's task name: `extract:orders`, `load:orders`, `transform:stg_orders`, `publish`."""
+    """The one spelling of a marker's task name: `extract:orders`, `load:orders`, `transform:stg_customers`,
+    `publish`."""
     if step not in _STEPS:
         raise ValueError(f"unknown step {step!r}")
     return f"{step}:{subject}" if subject else step

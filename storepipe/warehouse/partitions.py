@@ -1,10 +1,10 @@
 """Keep the warehouse's partitions bounded: roll closed days into one partition, drop days past retention.
 
-A table partitioned by window (store.orders, staging.stg_orders) gets one partition per window as
+A table partitioned by window (store.orders) gets one partition per window as
 windows run (`windows`). The cron path calls `keep_bounded` on every backfill: every day more than
 `[warehouse] roll_up_after_days` behind the newest closed window becomes one partition for the day,
-and with `[warehouse] retention_days` set, days older than that are dropped from store.* and from the
-partitioned staging tables (the lake keeps them). A table then holds at most `bound()` partitions,
+and with `[warehouse] retention_days` set, days older than that are dropped from store.* (the lake
+keeps them). A table then holds at most `bound()` partitions,
 whatever the pipeline's age, so a statement that cannot prune (`count(*)` of a parent, a catalogue
 sync, pg_dump) stays well inside PostgreSQL's default lock table.
 

@@ -1,6 +1,6 @@
 """Replace one window's rows of a table: the one rule every load and every window model goes through.
 
-A table partitioned by window (store.orders, staging.stg_orders: the tables that grow with the order
+A table partitioned by window (store.orders: the table that grows with the order
 volume) gets a fresh table, created in the caller's transaction and swapped in for the window's
 partition at the end, or, once the window's day is rolled up into one partition (`partitions`),
 moved into that day's partition in place of the window's old rows; any other table has the window's

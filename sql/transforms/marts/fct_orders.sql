@@ -24,7 +24,7 @@ window_orders as (
         stg_orders.order_id,
         resent.order_id is not null
         and (resent.delivered_at, resent.window_start) > (stg_orders.delivered_at, stg_orders.window_start)
-        as resent_wins,
+            as resent_wins,
         stg_orders.customer_id,
         stg_orders.item_id,
         stg_orders.item_name,
