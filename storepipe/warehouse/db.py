@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO
@@ -22,8 +23,12 @@ log = logging.getLogger(__name__)
 
 _shared: dict[tuple[int, str], psycopg2.extensions.connection] = {}
 # connections between transactions, per process, URL and session options (see `transaction`)
-_idle: dict[tuple[int, str, str], list[psycopg2.extensions.connection]] = {}
+_idle: dict[tuple[int, str, str], list[tuple[psycopg2.extensions.connection, float]]] = {}
 IDLE_PER_PROCESS = 4  # a worker runs one task at a time; the capture nests one transaction in another
+# a connection kept for less than this is reused without a ping: the tasks of a window follow one
+# another within milliseconds (a ping each was ~12 of a small window's ~150 statements); a server
+# that went away in between fails that transaction, which its task reports and a re-run repeats
+PING_AFTER_IDLE_S = 1.0
 
 
 def connect(url: str | None = None, *, application: str = "storepipe") -> psycopg2.extensions.connection:
@@ -83,7 +88,7 @@ def transaction(url: str | None = None) -> Iterator[psycopg2.extensions.cursor]:
     options = session_options(url)
     key = (os.getpid(), url, repr(sorted(options.items())))
     idle = _idle.setdefault(key, [])
-    conn = _reusable(idle.pop()) if idle else None
+    conn = _reusable(*idle.pop()) if idle else None
     if conn is None:
         conn = psycopg2.connect(url, application_name="storepipe", **options)
     try:
@@ -100,12 +105,15 @@ def transaction(url: str | None = None) -> Iterator[psycopg2.extensions.cursor]:
         if conn.closed or len(idle) >= IDLE_PER_PROCESS:
             conn.close()
         else:
-            idle.append(conn)
+            idle.append((conn, time.monotonic()))
 
 
-def _reusable(conn: psycopg2.extensions.connection) -> psycopg2.extensions.connection | None:
+def _reusable(conn: psycopg2.extensions.connection, kept_at: float) -> psycopg2.extensions.connection | None:
     """The kept connection if the server still answers it (it may have restarted, or dropped an idle
-    session), else None; one round trip, a fraction of a new connection's cost."""
+    session), else None; one round trip, a fraction of a new connection's cost, and none at all for a
+    connection kept under PING_AFTER_IDLE_S."""
+    if time.monotonic() - kept_at < PING_AFTER_IDLE_S:
+        return conn
     try:
         with conn.cursor() as cur:
             cur.execute(sqlfiles.load("pipeline/db/ping"))
@@ -146,7 +154,7 @@ def close_shared() -> None:
         del _shared[key]
     for key, idle in list(_idle.items()):
         if key[0] == pid:
-            for conn in idle:
+            for conn, _ in idle:
                 conn.close()
         del _idle[key]
 
