@@ -12,32 +12,40 @@ from storepipe.warehouse import db
 from storepipe.warehouse.markers import TRANSFORM, marker_name
 
 
+class StagingModelParameter(luigi.Parameter):
+    """A staging model with a task of its own, refused in one line otherwise (at the command line, before
+    anything is scheduled): a mart is built by PublishMarts, an ephemeral model inside its readers."""
+
+    def normalize(self, x):
+        definition = models.get(x)
+        if definition.layer != "staging":
+            raise ModelError(
+                f"{x} is a mart, published with its window's checks",
+                "--model",
+                "run PublishMarts or RunWindow for the window",
+            )
+        if definition.ephemeral:
+            raise ModelError(
+                f"{x} is ephemeral: it has no table of its own, it runs inside the marts that read it",
+                "--model",
+                "run PublishMarts or RunWindow for the window",
+            )
+        return x
+
+
 class TransformModel(WindowTask):
     """Rebuild a staging model's slice for the window in one transaction with its marker `transform:<model>`.
 
     Mart models are not run one by one: PublishMarts builds and audits them together.
     """
 
-    model = luigi.Parameter(description="Staging model name: a file stem under sql/transforms/staging/.")
+    model = StagingModelParameter(description="Staging model name: a file stem under sql/transforms/staging/.")
 
     def marker_name(self) -> str:
         return marker_name(TRANSFORM, self.model)
 
     def definition(self) -> models.Model:
-        definition = models.get(self.model)
-        if definition.layer != "staging":
-            raise ModelError(
-                f"{self.model} is a mart, published with its window's checks",
-                "--model",
-                "run PublishMarts or RunWindow for the window",
-            )
-        if definition.ephemeral:
-            raise ModelError(
-                f"{self.model} is ephemeral: it has no table of its own, it runs inside the marts that read it",
-                "--model",
-                "run PublishMarts or RunWindow for the window",
-            )
-        return definition
+        return models.get(self.model)
 
     def requires(self):
         definition = self.definition()

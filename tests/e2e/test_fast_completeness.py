@@ -33,7 +33,7 @@ def test_bulk_complete_finds_exactly_the_done_windows(pipeline, monkeypatch):
     partial = TransformModel.bulk_complete.__func__
     import functools
 
-    assert len(partial(functools.partial(TransformModel, model="fct_orders"), starts)) == 2
+    assert len(partial(functools.partial(TransformModel, model="stg_customers"), starts)) == 2
 
 
 def test_range_by_minutes_schedules_only_the_missing_windows(pipeline):

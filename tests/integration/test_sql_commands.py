@@ -1,6 +1,6 @@
 """`storepipe sql list` and `storepipe sql show`: the graph and the exact SQL a task runs."""
 
-from tests.helpers import query, run_windows, storepipe_cli
+from tests.helpers import luigi_cli, query, run_windows, storepipe_cli
 
 
 def test_sql_list_prints_models_in_dependency_order_with_their_task():
@@ -60,3 +60,14 @@ def test_sql_show_refuses_an_unknown_model_in_one_line():
     result = storepipe_cli("sql", "show", "fct_nothing", "--window", "2024-01-01T10:00")
     assert result.returncode != 0
     assert "no model named 'fct_nothing'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_model_without_a_task_of_its_own_is_refused_by_luigi_in_one_line(pipeline):
+    """stg_orders is ephemeral and fct_orders a mart: neither has a TransformModel to run."""
+    window = pipeline.window(0)
+    for model, said in (("stg_orders", "stg_orders is ephemeral"), ("fct_orders", "fct_orders is a mart")):
+        result = luigi_cli("TransformModel", "--model", model, "--window", window.label, "--local-scheduler")
+        output = result.stdout + result.stderr
+        assert result.returncode != 0, output
+        assert said in output and "run PublishMarts or RunWindow" in output
+        assert "Traceback" not in output
