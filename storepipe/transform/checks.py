@@ -88,13 +88,13 @@ def run(cur, window: Window, layer: str | None = None) -> list[CheckResult]:
     ]
     statement = pgsql.SQL("\nunion all\n").join(pgsql.SQL("({})").format(part) for part in parts)
     cur.execute(statement, {**window.sql_params(), "sample_size": SAMPLE_SIZE})
-    found: dict[str, list[tuple[int, str]]] = {}
-    for name, failing_rows, sample in cur.fetchall():
-        found.setdefault(name, []).append((failing_rows, sample))
+    found: dict[str, list[tuple[int, int, str]]] = {}
+    for name, failing_rows, sample, rank in cur.fetchall():
+        found.setdefault(name, []).append((rank, failing_rows, sample))
     results = []
     for check in chosen:
-        rows = sorted(found.get(check.name, []), key=lambda row: row[1])
-        result = CheckResult(check, rows[0][0] if rows else 0, tuple(sample for _, sample in rows))
+        rows = sorted(found.get(check.name, []))
+        result = CheckResult(check, rows[0][1] if rows else 0, tuple(sample for _, _, sample in rows))
         if result.status != "pass":
             log.warning("%s %s: %s", check.severity, window, result.describe())
         results.append(result)
