@@ -46,14 +46,18 @@ def test_a_forced_rerun_swaps_in_only_its_own_windows_partition(pipeline):
     assert table_hashes(pipeline.warehouse_url) == hashes
 
 
-def test_migrations_0008_and_0015_move_loaded_orders_into_one_partition_per_window(pipeline):
-    database = "warehouse_premigration"
+def _empty_database(pipeline, database: str) -> str:
+    """A new, unmigrated warehouse database (dropped after the test); its URL."""
     admin = _admin(pipeline.env)
     with admin.cursor() as cur:
         cur.execute(f"create database {database} owner sde")
     admin.close()
     pipeline.databases.append(database)
-    url = urlunsplit(urlsplit(pipeline.warehouse_url)._replace(path=f"/{database}"))
+    return urlunsplit(urlsplit(pipeline.warehouse_url)._replace(path=f"/{database}"))
+
+
+def test_migrations_0008_and_0015_move_loaded_orders_into_one_partition_per_window(pipeline):
+    url = _empty_database(pipeline, "warehouse_premigration")
     migrations = read_migrations(str(sqlfiles.root() / "migrations" / "warehouse"))
     backend = get_backend(url)
     try:
@@ -85,3 +89,34 @@ def test_migrations_0008_and_0015_move_loaded_orders_into_one_partition_per_wind
         for w in (w1, w2)
     ]
     assert query(url, "select window_start, count(*) from store.orders group by 1 order by 1") == [(w1, 3), (w2, 3)]
+
+
+def test_migration_0017_drops_stg_orders_with_its_markers_and_failures(pipeline):
+    """stg_orders became ephemeral: its table goes, and so do its markers and recorded failures, which no
+    task would ever follow with a marker (the failure would stay unresolved); other tasks' rows stay."""
+    url = _empty_database(pipeline, "warehouse_pre0017")
+    migrations = read_migrations(str(sqlfiles.root() / "migrations" / "warehouse"))
+    backend = get_backend(url)
+    window = pipeline.window(0).start
+    try:
+        with backend.lock():
+            backend.apply_migrations(backend.to_apply(migrations.filter(lambda m: m.id < "0017")))
+        with closing(psycopg2.connect(url)) as conn, conn, conn.cursor() as cur:
+            for name in ("transform:stg_orders", "transform:stg_customers"):
+                cur.execute(
+                    "insert into storepipe.markers (task_name, window_start, task_id, row_count)"
+                    " values (%s, %s, 'TransformModel(...)', 1)",
+                    (name, window),
+                )
+                cur.execute(
+                    "insert into storepipe.task_failures (task_name, window_start, task_id, error)"
+                    " values (%s, %s, 'TransformModel(...)', 'statement timeout')",
+                    (name, window),
+                )
+        with backend.lock():
+            backend.apply_migrations(backend.to_apply(migrations))
+    finally:
+        backend.connection.close()
+    assert query(url, "select to_regclass('staging.stg_orders')") == [(None,)]
+    for table in ("storepipe.markers", "storepipe.task_failures"):
+        assert query(url, f"select task_name from {table}") == [("transform:stg_customers",)], table
