@@ -1,21 +1,35 @@
 -- fct_orders: the window's facts are the distinct valid orders loaded for it, but for those another
 -- window re-sent with a later delivery, each of which has its fact there. The counts decide; only
 -- when they differ are the orders joined, to name the ones without a fact or not loaded here.
--- (count(distinct) sorts the window's order_ids once; a distinct CTE read three times cost 2.6x as
--- much at 5M orders.)
+-- As many facts as loaded rows (no order loaded twice, none superseded: nearly every window) settles
+-- it with two counts; the distinct order_ids are counted only otherwise (a sort of the window's
+-- orders: 2 of the audit's 3 s at 5M). Like any count it is blind to a fact lost and one invented
+-- together (and, where orders were loaded twice, to as many facts invented as there are repeats).
 -- severity: error
 with
 
+loaded as (
+    select count(*) as orders from store.orders
+    where window_start = %(window_start)s
+),
+
+published as (
+    select count(*) as facts from analytics.fct_orders
+    where window_start = %(window_start)s
+),
+
 counts_differ as (
     select
-        (
-            select count(distinct orders.order_id) from store.orders
-            where orders.window_start = %(window_start)s
-        )
-        != (
-            select count(*) from analytics.fct_orders
-            where fct_orders.window_start = %(window_start)s
-        ) as differ
+        -- case, not and: the distinct count runs only when the plain counts differ
+        case
+            when loaded.orders = published.facts then false
+            else (
+                select count(distinct orders.order_id) from store.orders
+                where orders.window_start = %(window_start)s
+            ) != published.facts
+        end as differ
+    from loaded
+    cross join published
 ),
 
 without_fact as (

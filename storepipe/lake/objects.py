@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError
 
-from storepipe import config, s3
+from storepipe import config, s3, streams
 from storepipe.errors import ConfigError, LakeMismatch, LakeObjectExists
 from storepipe.window import Window
 
@@ -42,7 +42,21 @@ class _HashingWriter(io.RawIOBase):
     def write(self, data) -> int:
         self.digest.update(data)
         self.size += len(data)
-        self.sink(bytes(data))
+        self.sink(data if isinstance(data, bytes) else bytes(data))
+        return len(data)
+
+
+class _Handing(io.RawIOBase):
+    """Hands each write, copied (the buffer it comes in is reused), to `streams.write_behind`."""
+
+    def __init__(self, hand_over):
+        self.hand_over = hand_over
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.hand_over(bytes(data))
         return len(data)
 
 
@@ -151,7 +165,10 @@ class Lake:
             try:
                 with os.fdopen(fd, "wb", buffering=0) as raw:
                     hashing = _HashingWriter(raw.write)
-                    with io.BufferedWriter(hashing, 256 * 1024) as out:
+                    with (
+                        streams.write_behind(hashing.write) as behind,
+                        io.BufferedWriter(_Handing(behind), 256 * 1024) as out,
+                    ):
                         yield out, written
                     raw.flush()
                     os.fsync(raw.fileno())
@@ -164,7 +181,12 @@ class Lake:
         else:
             with self._multipart(key, lambda: hashing.digest.hexdigest()) as sink:
                 hashing = _HashingWriter(sink)
-                with io.BufferedWriter(hashing, 256 * 1024) as out:
+                # hashing and uploading the parts behind the caller: an extract validates the next
+                # rows while a part is on its way, instead of waiting for each
+                with (
+                    streams.write_behind(hashing.write) as behind,
+                    io.BufferedWriter(_Handing(behind), 256 * 1024) as out,
+                ):
                     yield out, written
         written.checksum, written.size = hashing.digest.hexdigest(), hashing.size
 

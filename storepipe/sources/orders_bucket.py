@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from storepipe import config, s3
+from storepipe import config, s3, streams
 from storepipe.errors import SourceUnavailable
 from storepipe.rows import FLAGGED, INT4, ORDERS, RAW_LIMIT, Block, Rejected
 from storepipe.window import Window
@@ -181,7 +181,7 @@ def _chunks(bucket: str, key: str) -> Iterator[bytes]:
     try:
         body = s3_client().get_object(Bucket=bucket, Key=key)["Body"]
         try:
-            yield from body.iter_chunks(config.orders_bucket().chunk_bytes)
+            yield from streams.read_ahead(body.iter_chunks(config.orders_bucket().chunk_bytes))
         finally:
             body.close()
     except (BotoCoreError, ClientError) as err:

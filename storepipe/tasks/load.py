@@ -34,10 +34,12 @@ class _Load(WindowTask):
             parts = segments.of(cur, self.source.name, self.window) or [self._one_object(extracted)]
             db.bind_window(cur, self.window)
             rows = 0
-            with windows.replace_window(cur, "store", self.source.table, self.window) as target:
+            with windows.replace_window(cur, "store", self.source.table, self.window) as replacing:
                 for part in parts:
                     with lake.open_verified(part.data_key, part.checksum) as stream:
-                        rows += db.copy_csv(cur, target, list(self.source.columns), stream)
+                        rows += db.copy_csv(
+                            cur, replacing.target, list(self.source.columns), stream, freeze=replacing.fresh
+                        )
             quarantine.replace(cur, self.window, self.source.name, [lake.open(part.rejects_key) for part in parts])
             self.output().touch(cur, rows, extracted["checksum"], parts[0].data_key)
 
@@ -68,10 +70,12 @@ class LoadCustomers(_Load):
             landed = ledger.window_segments(cur, slot, self.window)
             db.bind_window(cur, self.window)
             rows = 0
-            with windows.replace_window(cur, "store", self.source.table, self.window) as target:
+            with windows.replace_window(cur, "store", self.source.table, self.window) as replacing:
                 for key, _, _, _ in landed:
                     with lake.open(key) as stream:
-                        rows += db.copy_csv(cur, target, list(capture.COLUMNS), stream)
+                        rows += db.copy_csv(
+                            cur, replacing.target, list(capture.COLUMNS), stream, freeze=replacing.fresh
+                        )
             quarantine.replace(cur, self.window, self.source.name, [lake.open(s[1]) for s in landed])
             self.output().touch(cur, rows, ledger.segment_set_checksum(landed), f"{len(landed)} segments")
 

@@ -133,12 +133,20 @@ def bind_window(cur, window: Window) -> None:
     cur.execute(sqlfiles.load("pipeline/db/bind_window"), window.sql_params())
 
 
-def copy_csv(cur, table: pgsql.Composable, columns: list[str], stream: IO[bytes]) -> int:
-    """Stream a CSV with a header row into `table` by COPY; returns the rows copied."""
+def copy_csv(cur, table: pgsql.Composable, columns: list[str], stream: IO[bytes], *, freeze: bool = False) -> int:
+    """Stream a CSV with a header row into `table` by COPY; returns the rows copied.
+
+    `freeze`, only for a table created in this transaction: the rows are written frozen and their pages
+    all-visible, so no reader sets hint bits on them (dirtying every page again) and no vacuum comes
+    back to freeze them (each would write the window's orders once more). PostgreSQL's one exception to
+    MVCC for frozen rows, that a snapshot older than the commit sees them, changes nothing here: such
+    a snapshot would otherwise see the window's new partition empty, its old one being gone.
+    """
     statement = sqlfiles.compose(
         "pipeline/db/copy_csv",
         table=table,
         columns=pgsql.SQL(", ").join(pgsql.Identifier(c) for c in columns),
+        freeze=pgsql.SQL("true" if freeze else "false"),
     )
     cur.copy_expert(statement, stream, size=64 * 1024)
     return cur.rowcount

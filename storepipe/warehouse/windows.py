@@ -22,12 +22,17 @@ from storepipe.window import Window
 
 @dataclass(frozen=True)
 class Replacement:
-    """Run `before`, fill `target` with the window's rows, run `after`; all with `params`."""
+    """Run `before`, fill `target` with the window's rows, run `after`; all with `params`.
+
+    `fresh`: `target` is a table `before` creates in the caller's transaction, so a COPY into it may
+    write its rows frozen (`db.copy_csv(freeze=True)`).
+    """
 
     before: list[pgsql.Composable]
     target: pgsql.Identifier
     after: list[pgsql.Composable]
     params: dict
+    fresh: bool = False
 
 
 def is_partitioned(cur, schema: str, table: str) -> bool:
@@ -45,14 +50,17 @@ def replacement(cur, schema: str, table: str, window: Window) -> Replacement:
     cur.execute(sqlfiles.load("pipeline/windows/window_partition_name"), {**params, "parent": table})
     fresh = f"{cur.fetchone()[0]}_new"
     create = pgsql.SQL(sqlfiles.load("pipeline/windows/create_window_table"))
+    target = sqlfiles.qualified(schema, fresh)
+    analyze = sqlfiles.compose("pipeline/windows/analyze_window_table", table=target)
     swap = pgsql.SQL(sqlfiles.load("pipeline/windows/swap_in_window"))
     params = {**params, "parent": f"{schema}.{table}", "fresh": fresh}
-    return Replacement([create], sqlfiles.qualified(schema, fresh), [swap], params)
+    return Replacement([create], target, [analyze, swap], params, fresh=True)
 
 
 @contextmanager
-def replace_window(cur, schema: str, table: str, window: Window) -> Iterator[pgsql.Identifier]:
-    """Yield the table to fill with the window's rows; on exit they are the window's rows of `schema.table`.
+def replace_window(cur, schema: str, table: str, window: Window) -> Iterator[Replacement]:
+    """Yield the plan whose `target` to fill with the window's rows; on exit they are the window's rows of
+    `schema.table`.
 
     Filling an unindexed table created in this transaction is as fast as PostgreSQL writes, and a
     partitioned parent is locked only by the final swap, from then until the caller's commit.
@@ -60,6 +68,6 @@ def replace_window(cur, schema: str, table: str, window: Window) -> Iterator[pgs
     plan = replacement(cur, schema, table, window)
     for statement in plan.before:
         cur.execute(statement, plan.params)
-    yield plan.target
+    yield plan
     for statement in plan.after:
         cur.execute(statement, plan.params)

@@ -46,6 +46,26 @@ def test_a_forced_rerun_swaps_in_only_its_own_windows_partition(pipeline):
     assert table_hashes(pipeline.warehouse_url) == hashes
 
 
+def test_a_loaded_window_is_written_frozen_and_analyzed(pipeline):
+    """The window's orders are written once: frozen and all-visible as COPY writes them, so no reader
+    sets hint bits on every page and no vacuum comes back to freeze them; and analyzed in the load,
+    so the marts and checks that read them next are planned for their real number."""
+    window = pipeline.window(0)
+    pipeline.generate(window, customers=5, orders=300)
+    assert run_windows(window).name == "SUCCESS"
+    partition = f"store.orders_{window.start:%Y%m%d_%H%M}"
+    [(rows,)] = query(pipeline.warehouse_url, f"select count(*) from {partition}")
+    [(estimated, pages, all_visible)] = query(
+        pipeline.warehouse_url,
+        "select reltuples, relpages, relallvisible from pg_class where oid = %s::regclass",
+        (partition,),
+    )
+    assert rows >= 250 and estimated == rows, "the load analyzed the window's rows"
+    # ANALYZE reads the visibility map: every page all-visible only if COPY wrote them frozen (a 300-row
+    # table is below autovacuum's threshold, so no vacuum set them since)
+    assert pages > 0 and all_visible == pages
+
+
 def _empty_database(pipeline, database: str) -> str:
     """A new, unmigrated warehouse database (dropped after the test); its URL."""
     admin = _admin(pipeline.env)

@@ -112,3 +112,27 @@ def test_fct_orders_grain_is_enforced_by_the_warehouse(pipeline, audited_window)
             "insert into analytics.fct_orders select * from analytics.fct_orders where window_start = %s limit 1",
             (audited_window.start,),
         )
+
+
+def test_reconciles_counts_distinct_orders_when_one_was_loaded_twice(pipeline, audited_window):
+    """More loaded rows than facts (an order re-sent within the window) is no defect: the distinct
+    orders decide, and a fact lost beside the repeat is still found and named."""
+    conn = psycopg2.connect(pipeline.warehouse_url)
+    name = "fct_orders__reconciles_with_loaded_orders"
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "insert into store.orders select * from store.orders where window_start = %(window_start)s limit 1",
+                audited_window.sql_params(),
+            )
+            assert {r.check.name: r for r in checks.run(cur, audited_window)}[name].status == "pass"
+            cur.execute(
+                f"delete from analytics.fct_orders where ctid = {ONE_FACT} returning order_id::text",
+                audited_window.sql_params(),
+            )
+            [(lost,)] = cur.fetchall()
+            caught = {r.check.name: r for r in checks.run(cur, audited_window)}[name]
+    finally:
+        conn.rollback()
+        conn.close()
+    assert caught.status == "fail" and caught.failing_rows == 1 and lost in caught.samples[0]

@@ -1,0 +1,98 @@
+"""streams: read_ahead's chunks arrive whole and in order, a reading error reaches the consumer, and a
+consumer that stops early stops the reader and closes what it read (an S3 body's connection);
+write_behind writes every chunk in order before its block ends, raises a writing error in the
+writer, and drops what is queued when the writer's own block fails."""
+
+import threading
+import time
+
+import pytest
+
+from storepipe import streams
+
+
+def test_every_chunk_arrives_in_order_past_the_queue_depth():
+    chunks = [bytes([n % 256]) * (n % 7 + 1) for n in range(1000)]
+    assert list(streams.read_ahead(iter(chunks), depth=3)) == chunks
+
+
+def test_the_reader_runs_ahead_of_a_consumer_that_waits():
+    read = []
+    ahead = threading.Event()
+
+    def source():
+        for n in range(5):
+            read.append(n)
+            if n == 4:
+                ahead.set()
+            yield b"x"
+
+    stream = streams.read_ahead(source(), depth=8)
+    next(stream)
+    # the consumer holds one chunk; the reader has meanwhile read to the end on its own
+    assert ahead.wait(5) and read == [0, 1, 2, 3, 4]
+    assert list(stream) == [b"x"] * 4
+
+
+def test_an_error_while_reading_is_raised_in_the_consumer_after_the_chunks_before_it():
+    def source():
+        yield b"a"
+        yield b"b"
+        raise ConnectionResetError("the connection dropped mid-object")
+
+    got = []
+    with pytest.raises(ConnectionResetError, match="mid-object"):
+        for chunk in streams.read_ahead(source()):
+            got.append(chunk)
+    assert got == [b"a", b"b"]
+
+
+def test_a_consumer_that_stops_early_stops_the_reader_and_closes_the_source():
+    closed = threading.Event()
+
+    def endless():
+        try:
+            while True:
+                yield b"chunk"
+        finally:
+            closed.set()
+
+    stream = streams.read_ahead(endless(), depth=2)
+    assert next(stream) == b"chunk"
+    stream.close()  # what a consumer's early return or error does to a generator
+    assert closed.is_set()
+    assert not [t for t in threading.enumerate() if t.name == "read-ahead"]
+
+
+def test_write_behind_writes_every_chunk_in_order_before_the_block_ends():
+    written = []
+    with streams.write_behind(written.append, depth=2) as write:
+        for n in range(500):
+            write(b"%d," % n)
+    assert b"".join(written) == b"".join(b"%d," % n for n in range(500))
+
+
+def test_write_behind_raises_a_writing_error_in_the_writer():
+    def disk_full(chunk):
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"), streams.write_behind(disk_full) as write:
+        write(b"a")
+        for _ in range(1000):  # raised at a later hand-over, or at the latest on exit
+            write(b"b")
+
+
+def test_write_behind_drops_what_is_queued_when_the_block_fails():
+    written = []
+
+    def slow(chunk):
+        if not written:
+            time.sleep(0.5)  # the block fails meanwhile, with 49 chunks queued
+        written.append(chunk)
+
+    with pytest.raises(ValueError, match="a bad row"), streams.write_behind(slow, depth=100) as write:
+        for n in range(50):
+            write(b"%d" % n)
+        raise ValueError("a bad row")
+    assert len(written) <= 1  # at most the one being written when the block failed
+    assert not [t for t in threading.enumerate() if t.name == "write-behind"]
