@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
-DEPTH = 64  # chunks in flight between the threads (4 MB of 64 KB reads, 16 MB of 256 KB writes)
+DEPTH = 8  # chunks in flight between the threads (8 MB of 1 MB reads, 2 MB of 256 KB writes)
 _END = object()
 
 

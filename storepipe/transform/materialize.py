@@ -99,8 +99,17 @@ def materialize(cur, model: Model, window: Window) -> int:
         cur.execute(step, planned.params)
         if number == planned.inserts:
             rows = cur.rowcount
+    analyze_if_due(cur, model, rows)
     log.info("%s %s: %d rows", model.relation, window, rows)
     return rows
+
+
+def analyze_if_due(cur, model: Model, rows: int) -> None:
+    """Analyze the model's table now when autovacuum would after these `rows` (needs_analyze.sql says
+    why): the checks that read it next, in this transaction, are then planned for what it holds."""
+    cur.execute(sqlfiles.load("pipeline/materialize/needs_analyze"), {"relation": model.relation, "rows": rows})
+    if cur.fetchone()[0]:
+        cur.execute(sqlfiles.compose("pipeline/db/analyze_table", table=sqlfiles.qualified(model.schema, model.name)))
 
 
 def require_columns(cur, window: Window) -> None:

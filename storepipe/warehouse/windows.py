@@ -51,7 +51,7 @@ def replacement(cur, schema: str, table: str, window: Window) -> Replacement:
     fresh = f"{cur.fetchone()[0]}_new"
     create = pgsql.SQL(sqlfiles.load("pipeline/windows/create_window_table"))
     target = sqlfiles.qualified(schema, fresh)
-    analyze = sqlfiles.compose("pipeline/windows/analyze_window_table", table=target)
+    analyze = sqlfiles.compose("pipeline/db/analyze_table", table=target)
     swap = pgsql.SQL(sqlfiles.load("pipeline/windows/swap_in_window"))
     params = {**params, "parent": f"{schema}.{table}", "fresh": fresh}
     return Replacement([create], target, [analyze, swap], params, fresh=True)

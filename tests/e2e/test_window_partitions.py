@@ -66,6 +66,30 @@ def test_a_loaded_window_is_written_frozen_and_analyzed(pipeline):
     assert pages > 0 and all_visible == pages
 
 
+def test_a_mart_is_analyzed_in_the_window_when_autovacuum_would_after_it(pipeline):
+    """The checks read a mart inside the window's transaction, before autovacuum can analyze it: a
+    window that writes enough rows to make autovacuum analyze a mart (never analyzed; or the server's
+    threshold + scale factor of its rows) analyzes it itself; a small window leaves it to autovacuum."""
+    first, second = pipeline.window(0), pipeline.window(1)
+    pipeline.generate(first, customers=60, orders=40)
+    pipeline.generate(second, customers=5, orders=40)
+    stats = "select relname, reltuples from pg_class where oid in ('analytics.fct_orders'::regclass,"
+    stats += " 'analytics.dim_customers'::regclass) order by relname"
+    # as autovacuum leaves a new warehouse: dim_customers analyzed holding its unknown member only
+    query(pipeline.warehouse_url, "analyze analytics.dim_customers")
+    assert query(pipeline.warehouse_url, stats) == [("dim_customers", 1.0), ("fct_orders", -1.0)]
+    assert run_windows(first).name == "SUCCESS"
+    [(versions,)] = query(pipeline.warehouse_url, "select count(*) from analytics.dim_customers")
+    [(facts,)] = query(pipeline.warehouse_url, "select count(*) from analytics.fct_orders")
+    assert versions > 50 and query(pipeline.warehouse_url, stats) == [
+        ("dim_customers", versions),
+        ("fct_orders", facts),
+    ]
+    assert run_windows(second).name == "SUCCESS"
+    # 40 more facts, 5 more customers: below autovacuum's threshold (50 rows), so left to it
+    assert query(pipeline.warehouse_url, stats) == [("dim_customers", versions), ("fct_orders", facts)]
+
+
 def _empty_database(pipeline, database: str) -> str:
     """A new, unmigrated warehouse database (dropped after the test); its URL."""
     admin = _admin(pipeline.env)
