@@ -203,7 +203,7 @@ class orders_bucket(luigi.Config, metaclass=_Section):
         default=0.1, significant=False, description="Share of quarantined rows above which a window fails."
     )
     chunk_bytes = luigi.IntParameter(
-        default=1024 * 1024, significant=False, description="Read size when streaming an object."
+        default=512 * 1024, significant=False, description="Read size when streaming an object."
     )
     late_lookback = luigi.TimeDeltaParameter(
         default=dt.timedelta(days=1),

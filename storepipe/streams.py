@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
-DEPTH = 8  # chunks in flight between the threads (8 MB of 1 MB reads, 2 MB of 256 KB writes)
+DEPTH = 4  # chunks in flight between the threads (2 MB of 512 KB reads, 1 MB of 256 KB writes)
 _END = object()
 
 
