@@ -19,6 +19,8 @@ from psycopg2 import sql as pgsql
 from storepipe import sqlfiles
 from storepipe.window import Window
 
+ANALYZE_FROM = 4 * 1024 * 1024  # bytes of a fresh window table (about 35,000 orders) worth analyzing
+
 
 @dataclass(frozen=True)
 class Replacement:
@@ -51,10 +53,18 @@ def replacement(cur, schema: str, table: str, window: Window) -> Replacement:
     fresh = f"{cur.fetchone()[0]}_new"
     create = pgsql.SQL(sqlfiles.load("pipeline/windows/create_window_table"))
     target = sqlfiles.qualified(schema, fresh)
-    analyze = sqlfiles.compose("pipeline/db/analyze_table", table=target)
     swap = pgsql.SQL(sqlfiles.load("pipeline/windows/swap_in_window"))
     params = {**params, "parent": f"{schema}.{table}", "fresh": fresh}
-    return Replacement([create], target, [analyze, swap], params, fresh=True)
+    return Replacement([create], target, [swap], params, fresh=True)
+
+
+def analyze_if_large(cur, plan: Replacement) -> None:
+    """Statistics for a fresh window table filled with enough rows for plans to go wrong without them
+    (pipeline/db/analyze_table.sql says how), before it is swapped in."""
+    relation = f"{plan.params['parent'].split('.')[0]}.{plan.params['fresh']}"
+    cur.execute(sqlfiles.load("pipeline/windows/worth_analyzing"), {"relation": relation, "min_bytes": ANALYZE_FROM})
+    if cur.fetchone()[0]:
+        cur.execute(sqlfiles.compose("pipeline/db/analyze_table", table=plan.target))
 
 
 @contextmanager
@@ -69,5 +79,7 @@ def replace_window(cur, schema: str, table: str, window: Window) -> Iterator[Rep
     for statement in plan.before:
         cur.execute(statement, plan.params)
     yield plan
+    if plan.fresh:
+        analyze_if_large(cur, plan)
     for statement in plan.after:
         cur.execute(statement, plan.params)

@@ -8,6 +8,7 @@ import psycopg2
 from yoyo import get_backend, read_migrations
 
 from storepipe import sqlfiles
+from storepipe.warehouse import windows
 from tests.conftest import _admin
 from tests.helpers import query, run_windows, table_hashes
 
@@ -46,20 +47,25 @@ def test_a_forced_rerun_swaps_in_only_its_own_windows_partition(pipeline):
     assert table_hashes(pipeline.warehouse_url) == hashes
 
 
-def test_a_loaded_window_is_written_frozen_and_analyzed(pipeline):
+def test_a_loaded_window_is_written_frozen_and_analyzed_when_large(pipeline, monkeypatch):
     """The window's orders are written once: frozen and all-visible as COPY writes them, so no reader
-    sets hint bits on every page and no vacuum comes back to freeze them; and analyzed in the load,
-    so the marts and checks that read them next are planned for their real number."""
-    window = pipeline.window(0)
-    pipeline.generate(window, customers=5, orders=300)
-    assert run_windows(window).name == "SUCCESS"
-    partition = f"store.orders_{window.start:%Y%m%d_%H%M}"
+    sets hint bits on every page and no vacuum comes back to freeze them; and, when there are enough
+    of them for plans to go wrong, analyzed in the load, so the marts and checks that read them next
+    are planned for their real number. A small window is not (ANALYZE would cost more than it saves)."""
+    small, large = pipeline.window(0), pipeline.window(1)
+    pipeline.generate(small, customers=5, orders=300)
+    pipeline.generate(large, customers=5, orders=300)
+    stats = "select reltuples, relpages, relallvisible from pg_class where oid = %s::regclass"
+
+    assert run_windows(small).name == "SUCCESS"
+    [(estimated, _, _)] = query(pipeline.warehouse_url, stats, (f"store.orders_{small.start:%Y%m%d_%H%M}",))
+    assert estimated == -1, "a small window's table is left to autovacuum"
+
+    monkeypatch.setattr(windows, "ANALYZE_FROM", 1)  # as if its 300 orders were 35,000
+    assert run_windows(large).name == "SUCCESS"
+    partition = f"store.orders_{large.start:%Y%m%d_%H%M}"
     [(rows,)] = query(pipeline.warehouse_url, f"select count(*) from {partition}")
-    [(estimated, pages, all_visible)] = query(
-        pipeline.warehouse_url,
-        "select reltuples, relpages, relallvisible from pg_class where oid = %s::regclass",
-        (partition,),
-    )
+    [(estimated, pages, all_visible)] = query(pipeline.warehouse_url, stats, (partition,))
     assert rows >= 250 and estimated == rows, "the load analyzed the window's rows"
     # ANALYZE reads the visibility map: every page all-visible only if COPY wrote them frozen (a 300-row
     # table is below autovacuum's threshold, so no vacuum set them since)
