@@ -18,7 +18,7 @@ from storepipe import sqlfiles
 from storepipe.errors import ModelError
 from storepipe.transform import models
 from storepipe.transform.models import Model
-from storepipe.warehouse import windows
+from storepipe.warehouse import db, windows
 from storepipe.window import Window
 
 log = logging.getLogger(__name__)
@@ -109,7 +109,7 @@ def analyze_if_due(cur, model: Model, rows: int) -> None:
     why): the checks that read it next, in this transaction, are then planned for what it holds."""
     cur.execute(sqlfiles.load("pipeline/materialize/needs_analyze"), {"relation": model.relation, "rows": rows})
     if cur.fetchone()[0]:
-        cur.execute(sqlfiles.compose("pipeline/db/analyze_table", table=sqlfiles.qualified(model.schema, model.name)))
+        db.analyze(cur, sqlfiles.qualified(model.schema, model.name))
 
 
 def require_columns(cur, window: Window) -> None:

@@ -133,6 +133,11 @@ def bind_window(cur, window: Window) -> None:
     cur.execute(sqlfiles.load("pipeline/db/bind_window"), window.sql_params())
 
 
+def analyze(cur, table: pgsql.Composable) -> None:
+    """Statistics for `table` now, inside the caller's transaction (pipeline/db/analyze_table.sql says how)."""
+    cur.execute(sqlfiles.compose("pipeline/db/analyze_table", table=table))
+
+
 def copy_csv(cur, table: pgsql.Composable, columns: list[str], stream: IO[bytes], *, freeze: bool = False) -> int:
     """Stream a CSV with a header row into `table` by COPY; returns the rows copied.
 

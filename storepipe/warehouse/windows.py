@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from psycopg2 import sql as pgsql
 
 from storepipe import sqlfiles
+from storepipe.warehouse import db
 from storepipe.window import Window
 
 ANALYZE_FROM = 4 * 1024 * 1024  # bytes of a fresh window table (about 35,000 orders) worth analyzing
@@ -61,10 +62,10 @@ def replacement(cur, schema: str, table: str, window: Window) -> Replacement:
 def analyze_if_large(cur, plan: Replacement) -> None:
     """Statistics for a fresh window table filled with enough rows for plans to go wrong without them
     (pipeline/db/analyze_table.sql says how), before it is swapped in."""
-    relation = f"{plan.params['parent'].split('.')[0]}.{plan.params['fresh']}"
+    relation = plan.target.as_string(cur)  # "store"."orders_…_new", as regclass reads it
     cur.execute(sqlfiles.load("pipeline/windows/worth_analyzing"), {"relation": relation, "min_bytes": ANALYZE_FROM})
     if cur.fetchone()[0]:
-        cur.execute(sqlfiles.compose("pipeline/db/analyze_table", table=plan.target))
+        db.analyze(cur, plan.target)
 
 
 @contextmanager

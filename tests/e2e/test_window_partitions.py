@@ -1,13 +1,17 @@
 """Replacing a window costs in proportion to the window: store.orders holds one partition per window,
 and a load swaps in a new one without touching any other window's rows."""
 
+import datetime as dt
+import uuid
 from contextlib import closing
 from urllib.parse import urlsplit, urlunsplit
 
+import luigi
 import psycopg2
 from yoyo import get_backend, read_migrations
 
 from storepipe import sqlfiles
+from storepipe.cli import main
 from storepipe.warehouse import windows
 from tests.conftest import _admin
 from tests.helpers import query, run_windows, table_hashes
@@ -70,6 +74,27 @@ def test_a_loaded_window_is_written_frozen_and_analyzed_when_large(pipeline, mon
     # ANALYZE reads the visibility map: every page all-visible only if COPY wrote them frozen (a 300-row
     # table is below autovacuum's threshold, so no vacuum set them since)
     assert pages > 0 and all_visible == pages
+
+    # a file filed under the window after it ran: the forced re-run loads a new frozen, analyzed table
+    # with the late orders and the others (the backfill first rolled the window's day up into one
+    # partition, so its rows move into the day's partition, as a re-run inside a closed day does)
+    when = large.start + dt.timedelta(minutes=2)
+    late = [str(uuid.uuid4()) for _ in range(20)]
+    body = "order_id,customer_id,item_id,item_name,delivered_on\n" + "".join(
+        f"{order},42,{uuid.uuid4()},late item,{when:%Y-%m-%d %H:%M:%S}\n" for order in late
+    )
+    key = f"orders/{when:%Y/%m/%d/%H/%M}/late-upload.csv"
+    pipeline.s3().put_object(Bucket=pipeline.env["ORDERS_BUCKET"], Key=key, Body=body.encode())
+    luigi.task_register.Register.clear_instance_cache()
+    assert main(["backfill", "--start", large.label, "--end", f"{large.end:%Y-%m-%dT%H:%M}", "--force"]) == 0
+    [(facts,)] = query(
+        pipeline.warehouse_url, "select count(*) from analytics.fct_orders where order_id::text = any(%s)", (late,)
+    )
+    assert facts == len(late)
+    [(loaded,)] = query(
+        pipeline.warehouse_url, "select count(*) from store.orders where window_start = %s", (large.start,)
+    )
+    assert loaded == rows + len(late)
 
 
 def test_a_mart_is_analyzed_in_the_window_when_autovacuum_would_after_it(pipeline):
