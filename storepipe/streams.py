@@ -3,15 +3,18 @@
 Reading a socket, hashing and writing a file or an S3 part all release the GIL; validating the
 orders holds it. An extract that reads the bucket ahead and writes the lake behind its validation
 takes about as long as the validation alone, not the sum of the four. Each hand-over is a bounded
-queue (memory stays flat) and an error on the other side is raised where the caller reads or writes.
+queue (memory stays flat) and an error on the other side is raised where the caller reads or writes;
+`pour_into` is the exception: what it feeds is a copy the caller can do without.
 """
 
 from __future__ import annotations
 
+import io
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import IO, Any
 
 DEPTH = 4  # chunks in flight between the threads (2 MB of 512 KB reads, 1 MB of 256 KB writes)
 _END = object()
@@ -107,3 +110,72 @@ def write_behind(write: Callable[[bytes], object], depth: int = DEPTH) -> Iterat
         writer.join()
     if failed:
         raise failed[0]
+
+
+class _Abandoned(Exception):
+    """Raised to the consumer of `pour_into` when the caller's block failed."""
+
+
+class Poured:
+    """What `pour_into` yields: `write(chunk)` hands a chunk to the consumer (dropped once it has
+    stopped); after the block, `result` is what the consumer returned, or `error` what it raised."""
+
+    def __init__(self, handoff: _Handoff):
+        self._handoff = handoff
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+    def write(self, chunk: bytes) -> None:
+        self._handoff.send(chunk)
+
+
+class _Reading(io.RawIOBase):
+    """The chunks handed over, read as a file: each `read` returns the next whole chunk, b"" at the end."""
+
+    def __init__(self, handoff: _Handoff):
+        self.handoff, self.ended = handoff, False
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self.ended:
+            return b""
+        item = self.handoff.items.get()
+        if item is _END:
+            self.ended = True
+            return b""
+        if isinstance(item, BaseException):
+            self.ended = True
+            raise item
+        return item
+
+
+@contextmanager
+def pour_into(consume: Callable[[IO[bytes]], Any], depth: int = DEPTH) -> Iterator[Poured]:
+    """Run `consume(reader)` in a thread, `reader` a file whose reads return the chunks given to the
+    yielded `write`, in order, then its end once the block exits. A consumer that fails only stops
+    taking chunks: its error is kept in `error`, never raised here, since what it makes of the chunks
+    is a copy the caller can do without. A block that fails makes the reader raise, so the consumer
+    stops half-way (a COPY is abandoned), and the block's error is raised once it has."""
+    handoff = _Handoff(depth)
+    poured = Poured(handoff)
+
+    def run() -> None:
+        try:
+            poured.result = consume(_Reading(handoff))
+        except BaseException as err:  # kept for the caller
+            poured.error = err
+        finally:
+            handoff.stopped.set()  # whatever is still sent is dropped
+
+    consumer = threading.Thread(target=run, name="pour-into", daemon=True)
+    consumer.start()
+    try:
+        yield poured
+    except BaseException:
+        handoff.send(_Abandoned("the writer failed"))
+        consumer.join()
+        raise
+    handoff.send(_END)
+    consumer.join()

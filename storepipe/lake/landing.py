@@ -100,6 +100,7 @@ def land(
     max_bad_share: float,
     segment: str | None = None,
     on_failed: Callable[[IO[bytes]], None] | None = None,
+    tee: Callable[[bytes], object] | None = None,
 ) -> Landed:
     """Stream `rows` into the lake: valid rows to the data object, `Rejected` ones to the rejects object.
 
@@ -109,6 +110,7 @@ def land(
     so the fixed source's next run can still write its keys. `on_failed` gets the rejects (a CSV
     stream; the caller records them in storepipe.quarantine, so `storepipe quarantine --window W`
     shows why) and the verdict is raised. Any other error (a source down mid-stream) publishes nothing.
+    `tee` gets the data object's bytes as they are written (`Lake.write`); a kept copy streams none.
     """
     data_key, rejects_key = keys(source, window, segment)
     if lake.exists(data_key) and lake.exists(rejects_key):
@@ -120,7 +122,7 @@ def land(
         text = io.TextIOWrapper(held, encoding="utf-8", newline="", write_through=True)
         rejects = csv.writer(text, lineterminator=LINE_END.decode())
         rejects.writerow(QUARANTINE_COLUMNS)
-        with lake.write(data_key) as (data_out, written):
+        with lake.write(data_key, tee) as (data_out, written):
             data = _csv_writer(data_out)
             data.writerow(columns)
             _stream(source, window, rows, data, data_out, rejects, tally)

@@ -31,18 +31,21 @@ def window_key(source: str, window: Window, name: str) -> str:
 
 
 class _HashingWriter(io.RawIOBase):
-    """Counts and hashes the bytes on their way to the real sink."""
+    """Counts and hashes the bytes on their way to the real sink (and to `tee`, after it)."""
 
-    def __init__(self, sink):
-        self.sink, self.digest, self.size = sink, hashlib.sha256(), 0
+    def __init__(self, sink, tee: Callable[[bytes], object] | None = None):
+        self.sink, self.tee, self.digest, self.size = sink, tee, hashlib.sha256(), 0
 
     def writable(self) -> bool:
         return True
 
     def write(self, data) -> int:
+        data = data if isinstance(data, bytes) else bytes(data)
         self.digest.update(data)
         self.size += len(data)
-        self.sink(data if isinstance(data, bytes) else bytes(data))
+        self.sink(data)
+        if self.tee is not None:
+            self.tee(data)
         return len(data)
 
 
@@ -148,9 +151,10 @@ class Lake:
         return sorted(keys)
 
     @contextmanager
-    def write(self, key: str) -> Iterator[tuple[IO[bytes], Written]]:
+    def write(self, key: str, tee: Callable[[bytes], object] | None = None) -> Iterator[tuple[IO[bytes], Written]]:
         """Write an object that appears whole or not at all, and only where no object is: the lake is
-        written once. On error nothing is published.
+        written once. On error nothing is published. `tee`, if given, gets the object's bytes too, in
+        order, as they are written (the very bytes hashed: a copy of the object made on the way).
 
         A key that is taken when the write ends fails it (`LakeObjectExists`) rather than being
         replaced, unless it holds these very bytes (a run that crashed after publishing, repaired by
@@ -164,7 +168,7 @@ class Lake:
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
             try:
                 with os.fdopen(fd, "wb", buffering=0) as raw:
-                    hashing = _HashingWriter(raw.write)
+                    hashing = _HashingWriter(raw.write, tee)
                     with (
                         streams.write_behind(hashing.write) as behind,
                         io.BufferedWriter(_Handing(behind), 256 * 1024) as out,
@@ -180,7 +184,7 @@ class Lake:
                 Path(tmp).unlink(missing_ok=True)
         else:
             with self._multipart(key, lambda: hashing.digest.hexdigest()) as sink:
-                hashing = _HashingWriter(sink)
+                hashing = _HashingWriter(sink, tee)
                 # hashing and uploading the parts behind the caller: an extract validates the next
                 # rows while a part is on its way, instead of waiting for each
                 with (

@@ -13,7 +13,7 @@ from storepipe.rows import CUSTOMERS, ORDERS, RISK_SCORES, Source
 from storepipe.sources import customer_db, orders_bucket, risk_api
 from storepipe.tasks import capture
 from storepipe.tasks.base import WindowTask
-from storepipe.warehouse import ledger, quarantine, segments
+from storepipe.warehouse import ledger, quarantine, segments, windows
 from storepipe.warehouse.markers import EXTRACT, marker_name
 from storepipe.window import grace, utcnow
 
@@ -40,8 +40,9 @@ class _Extract(WindowTask):
             landed = self.land(self.rows())
             self.output().touch(cur, landed.rows, landed.checksum, landed.key)
 
-    def land(self, rows, segment: str | None = None) -> landing.Landed:
-        """Land `rows` as the window's lake copy (or as one segment of it); a failed verdict shows its rejects."""
+    def land(self, rows, segment: str | None = None, tee=None) -> landing.Landed:
+        """Land `rows` as the window's lake copy (or as one segment of it); a failed verdict shows its rejects.
+        `tee` gets the data object's bytes as they are written (`landing.land`)."""
         name = self.source.name
 
         def show_rejects(rejects) -> None:
@@ -49,7 +50,15 @@ class _Extract(WindowTask):
             quarantine.record_failed_window(self.window, name, lambda: contextlib.nullcontext(rejects))
 
         return landing.land(
-            self.window, name, rows, list(self.source.columns), Lake(), self.source.max_bad_share, segment, show_rejects
+            self.window,
+            name,
+            rows,
+            list(self.source.columns),
+            Lake(),
+            self.source.max_bad_share,
+            segment,
+            show_rejects,
+            tee,
         )
 
 
@@ -127,7 +136,15 @@ class ExtractOrders(_Extract):
         if not new and not first:
             return []
         name = segments.name_of([(found.key, found.etag) for found in new])
-        landed = self.land(orders_bucket.iter_orders(self.window, objects=new), name)
+        rows = orders_bucket.iter_orders(self.window, objects=new)
+        if first:
+            # the window's first segment goes into the warehouse as it lands in the lake: its load swaps
+            # that table in instead of reading the lake (windows.landed_copy)
+            with windows.landed_copy(cur, "store", ORDERS.table, self.window, name, list(ORDERS.columns)) as copy:
+                landed = self.land(rows, name, copy.write)
+                copy.rows = landed.rows
+        else:
+            landed = self.land(rows, name)
         segment = segments.Segment(name, landed.key, landed.rejects_key, landed.rows, landed.checksum)
         manifest = {**segment._asdict(), "objects": [list(found) for found in new], "landed_at": utcnow().isoformat()}
         manifest_key = landing.segment_manifest_key(ORDERS.name, self.window, name)

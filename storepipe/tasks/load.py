@@ -34,8 +34,13 @@ class _Load(WindowTask):
             parts = segments.of(cur, self.source.name, self.window) or [self._one_object(extracted)]
             db.bind_window(cur, self.window)
             rows = 0
-            with windows.replace_window(cur, "store", self.source.table, self.window) as replacing:
-                for part in parts:
+            first = parts[0].segment or None
+            with windows.replace_window(cur, "store", self.source.table, self.window, first) as replacing:
+                if replacing.landed:  # the extract copied the first segment in as it landed it
+                    rows, parts_to_copy = parts[0].row_count, parts[1:]
+                else:
+                    parts_to_copy = parts
+                for part in parts_to_copy:
                     with lake.open_verified(part.data_key, part.checksum) as stream:
                         rows += db.copy_csv(
                             cur, replacing.target, list(self.source.columns), stream, freeze=replacing.fresh

@@ -17,7 +17,7 @@ import pytest
 from tests.helpers import REPO, never_extracted, query, table_hashes
 
 ORDERS = 200_000
-KILLS = 20
+KILLS = 12  # at instants spread over the run; one more right as each marker commits
 
 
 def _luigi(window, settings: Path) -> subprocess.Popen:
@@ -56,11 +56,13 @@ def _query_capture(tmp_path: Path) -> Path:
 
 
 class _Reader(threading.Thread):
-    """Polls the window's row counts the way an analyst's query would, while the worker runs."""
+    """Polls the window's row counts the way an analyst's query would, while the worker runs, and how
+    many of the window's markers have committed (`reached(n)`: an event set once n have)."""
 
-    def __init__(self, url: str, window):
+    def __init__(self, url: str, window, markers: int):
         super().__init__(daemon=True)
         self.url, self.window, self.seen, self.done = url, window, set(), threading.Event()
+        self.markers, self.reached = markers, threading.Event()
 
     def run(self):
         conn = psycopg2.connect(self.url)
@@ -69,16 +71,22 @@ class _Reader(threading.Thread):
             while not self.done.is_set():
                 cur.execute(
                     "select (select count(*) from store.orders where window_start = %(w)s),"
-                    " (select count(*) from analytics.fct_orders where window_start = %(w)s)",
+                    " (select count(*) from analytics.fct_orders where window_start = %(w)s),"
+                    " (select count(*) from storepipe.markers where window_start = %(w)s)",
                     {"w": self.window.start},
                 )
-                self.seen.add(cur.fetchone())
+                orders, facts, markers = cur.fetchone()
+                self.seen.add((orders, facts))
+                if markers >= self.markers:
+                    self.reached.set()
                 time.sleep(0.01)
         conn.close()
 
 
-# 20 kills spread over a reference run's duration, each after a fresh start: about ten reference runs,
-# which on a busy machine is more than the suite's 300 s per test
+# Kills at instants spread over a reference run's duration, and right as each of the window's markers
+# commits (the phases between two tasks, however short: a landed copy committed with its extract, say,
+# before the load that swaps it in), each after a fresh start: about ten reference runs, which on a
+# busy machine is more than the suite's 300 s per test
 @pytest.mark.timeout(900)
 def test_kill_at_any_instant_then_repair(pipeline, tmp_path):
     settings = _query_capture(tmp_path)
@@ -92,26 +100,34 @@ def test_kill_at_any_instant_then_repair(pipeline, tmp_path):
     duration = time.monotonic() - started
     reference = table_hashes(pipeline.warehouse_url)
     assert reference["store.orders"][0] == ORDERS
+    [(markers,)] = query(
+        pipeline.warehouse_url, "select count(*) from storepipe.markers where window_start = %s", (window.start,)
+    )
 
     pipeline.new_warehouse()
     url, lake = pipeline.warehouse_url, Path(urlsplit(pipeline.env["LAKE_URL"]).path)
+    instants = [(duration * (n + 1) / (KILLS + 1), None) for n in range(KILLS)]
+    instants += [(None, n) for n in range(1, markers)]
     markers_at_kill = []
-    for kill in range(KILLS):
+    for kill, (after, marker) in enumerate(instants):
         # start over each time, lake copy included, so every phase (extract upload too) runs again
         never_extracted(url, window)
         shutil.rmtree(lake, ignore_errors=True)
-        reader = _Reader(url, window)
+        reader = _Reader(url, window, marker or markers + 1)
         reader.start()
         worker = _luigi(window, settings)
-        time.sleep(duration * (kill + 1) / (KILLS + 1))
+        if marker is None:
+            time.sleep(after)
+        else:
+            assert reader.reached.wait(timeout=170), f"marker {marker} never committed"
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait()
         reader.done.set()
         reader.join()
 
         assert reader.seen <= {(0, 0), (ORDERS, 0), (ORDERS, ORDERS)}, "a reader saw a partial window"
-        after = table_hashes(url)
-        for table, value in after.items():
+        after_kill = table_hashes(url)
+        for table, value in after_kill.items():
             assert value in (empty[table], reference[table]), f"{table} partial after kill {kill}"
         markers_at_kill.append(
             query(url, "select count(*) from storepipe.markers where window_start = %s", (window.start,))[0][0]

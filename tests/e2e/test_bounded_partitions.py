@@ -17,6 +17,7 @@ import pytest
 
 from storepipe.cli import main
 from storepipe.errors import ConfigError
+from storepipe.tasks import ExtractOrders
 from storepipe.warehouse import partitions
 from storepipe.window import closed_until, grace
 from tests.e2e.test_late_objects import _backfill, _plant
@@ -202,7 +203,7 @@ def test_retention_drops_loaded_days_past_the_horizon_and_keeps_marts_and_histor
     assert not soon.dropped and not any(soon.deleted_rows.values()), "inside the horizon"
     assert table_hashes(url) == before
 
-    later = partitions.keep_bounded(now=window.start + dt.timedelta(days=31))
+    later = partitions.keep_bounded(now=window.start + dt.timedelta(days=32))
     assert later.dropped == {p: [window.start.date()] for p in sorted(PARENTS)}
     assert later.deleted_rows["store.customers"] > 0
     for table in ("store.orders", "store.customers", "store.customer_risk_score"):
@@ -215,6 +216,31 @@ def test_retention_drops_loaded_days_past_the_horizon_and_keeps_marts_and_histor
     retention(1)  # no longer than the late look-back (a day): refused in one line
     with pytest.raises(ConfigError, match="late_lookback"):
         partitions.keep_bounded(now=window.start + dt.timedelta(days=31))
+
+
+def test_retention_drops_the_landed_table_of_a_window_extracted_and_never_loaded(pipeline, retention):
+    """An extract copies its window's first segment into a table the load swaps in (windows.landed_copy);
+    a window whose load never ran keeps that table until retention drops its day."""
+    loaded, unloaded = pipeline.window(0), pipeline.window(1)
+    for window in (loaded, unloaded):
+        pipeline.generate(window, customers=5, orders=40)
+    assert run_windows(loaded).name == "SUCCESS"
+    luigi.task_register.Register.clear_instance_cache()
+    assert luigi.build([ExtractOrders(window=unloaded)], local_scheduler=True, log_level="WARNING")
+    landed = "select relname from pg_class where relname like 'orders\\_%\\_landed\\_%' and relkind = 'r'"
+    assert [name for (name,) in query(pipeline.warehouse_url, landed)] == [
+        f"orders_{unloaded.start:%Y%m%d_%H%M}_landed_{segment}"
+        for (segment,) in query(
+            pipeline.warehouse_url,
+            "select segment from storepipe.lake_segments where window_start = %s",
+            (unloaded.start,),
+        )
+    ]
+
+    retention(30)
+    dropped = partitions.keep_bounded(now=loaded.start + dt.timedelta(days=32))
+    assert dropped.dropped == {"store.orders": [loaded.start.date()]}
+    assert query(pipeline.warehouse_url, landed) == []
 
 
 def test_backfill_keeps_partitions_bounded_on_every_run(pipeline):

@@ -1,7 +1,9 @@
 """streams: read_ahead's chunks arrive whole and in order, a reading error reaches the consumer, and a
 consumer that stops early stops the reader and closes what it read (an S3 body's connection);
 write_behind writes every chunk in order before its block ends, raises a writing error in the
-writer, and drops what is queued when the writer's own block fails."""
+writer, and drops what is queued when the writer's own block fails; pour_into's consumer reads every
+chunk in order as a file, a consumer that fails never blocks or fails the writer, and a writer that
+fails stops the consumer half-way."""
 
 import threading
 import time
@@ -96,3 +98,41 @@ def test_write_behind_drops_what_is_queued_when_the_block_fails():
         raise ValueError("a bad row")
     assert len(written) <= 1  # at most the one being written when the block failed
     assert not [t for t in threading.enumerate() if t.name == "write-behind"]
+
+
+def _read_all(reader) -> bytes:
+    return b"".join(iter(lambda: reader.read(65536), b""))
+
+
+def test_pour_into_hands_every_chunk_in_order_to_a_consumer_reading_a_file():
+    with streams.pour_into(_read_all, depth=2) as poured:
+        for n in range(500):
+            poured.write(b"%d," % n)
+    assert poured.error is None
+    assert poured.result == b"".join(b"%d," % n for n in range(500))
+    assert not [t for t in threading.enumerate() if t.name == "pour-into"]
+
+
+def test_a_consumer_that_fails_keeps_its_error_and_the_writer_goes_on():
+    def refuses(reader):
+        reader.read(1)
+        raise ValueError("invalid input syntax")
+
+    with streams.pour_into(refuses, depth=1) as poured:
+        for _ in range(1000):  # far past the queue's depth: dropped, never waited on
+            poured.write(b"row\n")
+    assert isinstance(poured.error, ValueError) and poured.result is None
+
+
+def test_a_writer_that_fails_stops_the_consumer_half_way():
+    seen = []
+
+    def copy(reader):
+        for chunk in iter(lambda: reader.read(65536), b""):
+            seen.append(chunk)
+
+    with pytest.raises(ValueError, match="a bad row"), streams.pour_into(copy) as poured:
+        poured.write(b"a")
+        raise ValueError("a bad row")
+    assert seen == [b"a"]
+    assert poured.error is not None and poured.result is None, "the consumer did not take it for the end"
