@@ -37,39 +37,62 @@ class _Handoff:
         return False
 
 
-def read_ahead(chunks: Iterable[bytes], depth: int = DEPTH) -> Iterator[bytes]:
-    """Yield `chunks` while a thread already reads the next ones. An error reading is raised here, in
-    the consumer, after the chunks before it; a consumer that stops early stops the reader, which
-    closes `chunks` (an S3 body's connection)."""
-    handoff = _Handoff(depth)
+class ReadAhead:
+    """Iterates `chunks` while a thread, started at once, reads the next ones. An error reading is raised
+    here, after the chunks before it. `close()` (also on exhaustion or an error) stops the reader, which
+    closes `chunks` (an S3 body's connection); a reader made before it is consumed has its first chunks
+    (an S3 GET's round trip) ready by then."""
 
-    def read() -> None:
+    def __init__(self, chunks: Iterable[bytes], depth: int = DEPTH):
+        self._handoff = _Handoff(depth)
+        self._closed = False
+        self._reader = threading.Thread(target=self._read, args=(chunks,), name="read-ahead", daemon=True)
+        self._reader.start()
+
+    def _read(self, chunks: Iterable[bytes]) -> None:
         source = iter(chunks)
         try:
             for chunk in source:
-                if not handoff.send(chunk):
+                if not self._handoff.send(chunk):
                     return
-            handoff.send(_END)
+            self._handoff.send(_END)
         except BaseException as err:  # handed to the consumer, which raises it
-            handoff.send(err)
+            self._handoff.send(err)
         finally:
             close = getattr(source, "close", None)
             if close is not None:
                 close()
 
-    reader = threading.Thread(target=read, name="read-ahead", daemon=True)
-    reader.start()
+    def __iter__(self) -> ReadAhead:
+        return self
+
+    def __next__(self) -> bytes:
+        if self._closed:
+            raise StopIteration
+        item = self._handoff.items.get()
+        if item is _END:
+            self.close()
+            raise StopIteration
+        if isinstance(item, BaseException):
+            self.close()
+            raise item
+        return item
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._handoff.stopped.set()
+            self._reader.join()
+
+
+def read_ahead(chunks: Iterable[bytes], depth: int = DEPTH) -> Iterator[bytes]:
+    """Yield `chunks` while a thread already reads the next ones (`ReadAhead`, closed when the consumer
+    stops early)."""
+    reading = ReadAhead(chunks, depth)
     try:
-        while True:
-            item = handoff.items.get()
-            if item is _END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
+        yield from reading
     finally:
-        handoff.stopped.set()
-        reader.join()
+        reading.close()
 
 
 @contextmanager

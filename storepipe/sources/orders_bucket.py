@@ -23,7 +23,8 @@ import logging
 import operator
 import re
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack, closing, contextmanager
 from typing import NamedTuple
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -66,28 +67,71 @@ class Object(NamedTuple):
 
 
 def list_objects(window: Window, bucket: str | None = None) -> list[Object]:
-    """The objects filed under the window's minutes, in key order.
+    """The objects filed under the window's minutes, in key order: from the listing `listed_together`
+    made for it, if inside one, else a listing of its own."""
+    bucket = bucket or config.orders_bucket().bucket
+    made = _listed.get((bucket, window))
+    return list(made) if made is not None else _list_windows([window], bucket)[window]
 
-    One listing, not one per minute (a LIST costs a round trip to S3, 10-50 ms): from the window's
-    first minute's folder up to the first key past its last minute's, in the folder the minutes share,
-    keeping the keys inside a minute's folder (`orders/2024/01/01/10/00-x.csv` sorts among them too).
+
+def _list_windows(windows: Sequence[Window], bucket: str) -> dict[Window, list[Object]]:
+    """The objects filed under each window's minutes, in key order, from one listing.
+
+    One listing, not one per minute (a LIST costs a round trip to S3, 10-50 ms): from the first
+    window's first minute's folder up to the first key past the last one's last minute, in the
+    folder those minutes share, keeping the keys inside a wanted minute's folder
+    (`orders/2024/01/01/10/00-x.csv` sorts among them too).
     """
-    settings = config.orders_bucket()
-    minutes = minute_prefixes(window, settings.prefix)
-    after_last = minute_prefixes(Window(window.end, window.minutes), settings.prefix)[0]
-    same = itertools.takewhile(
-        lambda pair: pair[0] == pair[1], zip(minutes[0].split("/"), after_last.split("/"), strict=True)
-    )
+    prefix = config.orders_bucket().prefix
+    first, last = min(windows, key=lambda w: w.start), max(windows, key=lambda w: w.start)
+    owner = {minute: window for window in windows for minute in minute_prefixes(window, prefix)}
+    start = minute_prefixes(first, prefix)[0]
+    after_last = minute_prefixes(Window(last.end, last.minutes), prefix)[0]
+    pairs = zip(start.split("/"), after_last.split("/"), strict=True)
+    same = itertools.takewhile(lambda pair: pair[0] == pair[1], pairs)
     shared = "".join(f"{part}/" for part, _ in same)
-    wanted = set(minutes)
-    width = len(minutes[0])
-    found = []
-    for item in _listing(bucket or settings.bucket, [shared], start_after=minutes[0][:-1]):
+    width = len(start)
+    found: dict[Window, list[Object]] = {window: [] for window in windows}
+    for item in _listing(bucket, [shared], start_after=start[:-1]):
         if item.key >= after_last:
             break
-        if item.key[:width] in wanted:
-            found.append(item)
+        window = owner.get(item.key[:width])
+        if window is not None:
+            found[window].append(item)
     return found
+
+
+# listings made ahead for windows about to run: (bucket, window) -> its objects
+_listed: dict[tuple[str, Window], list[Object]] = {}
+LIST_TOGETHER_SPAN = 4  # list windows together while they cover at most this many times their own minutes
+
+
+@contextmanager
+def listed_together(windows: Sequence[Window], bucket: str | None = None) -> Iterator[None]:
+    """Inside the block, `list_objects` answers for `windows` (closed ones, about to be extracted) from
+    one listing made on entry, instead of one LIST each: a backfill's build of 12 windows lists the
+    bucket once. The listing is as of the block's start, as a window's own would be as of its
+    extract's: an object filed under a window afterwards is late, found by the next backfill's look-back.
+    Windows spread thinly over a long span (the gaps of a long range) keep a listing each, and so do
+    all of them when the bucket does not answer: each extract then fails on its own, as it would.
+    """
+    bucket = bucket or config.orders_bucket().bucket
+    covered = sum((w.end - w.start for w in windows), dt.timedelta(0))
+    span = max(w.end for w in windows) - min(w.start for w in windows) if windows else covered
+    keys = []
+    if len(windows) > 1 and span <= LIST_TOGETHER_SPAN * covered:
+        try:
+            listed = _list_windows(windows, bucket)
+        except SourceUnavailable as err:
+            log.info("orders bucket: no listing ahead for %d windows (%s); each lists its own", len(windows), err)
+        else:
+            keys = [(bucket, window) for window in windows]
+            _listed.update({(bucket, window): listed[window] for window in windows})
+    try:
+        yield
+    finally:
+        for key in keys:
+            _listed.pop(key, None)
 
 
 def list_keys(window: Window, bucket: str | None = None) -> list[str]:
@@ -128,13 +172,36 @@ def _listing(bucket: str, prefixes: list[str], start_after: str = "") -> Iterato
         raise _unavailable(bucket, err) from err
 
 
+OPEN_AHEAD = 4  # objects whose GET is under way while one is read: a small object costs a round trip
+
+
 def iter_orders(
     window: Window, bucket: str | None = None, objects: list[Object] | None = None
 ) -> Iterator[tuple | Rejected]:
-    """Every order row of the window's objects (or of `objects`), in key order, as a clean tuple or a `Rejected`."""
+    """Every order row of the window's objects (or of `objects`), in key order, as a clean tuple or a `Rejected`.
+
+    The next OPEN_AHEAD plain CSV objects are requested while one is read, so a window of many small
+    objects waits for S3's first byte (10-50 ms a GET) a few times, not once an object; each holds at
+    most its read-ahead (2 MB) until its turn.
+    """
     bucket = bucket or config.orders_bucket().bucket
-    for found in list_objects(window, bucket) if objects is None else objects:
-        yield from _iter_object(window, bucket, found.key)
+    found = list_objects(window, bucket) if objects is None else objects
+    upcoming = iter([item.key for item in found if kind(item.key) == "csv"])
+    opened: dict[str, streams.ReadAhead] = {}
+    with ExitStack() as stack:
+
+        def open_next() -> None:
+            key = next(upcoming, None)
+            if key is not None:
+                opened[key] = stack.enter_context(closing(streams.ReadAhead(_object_chunks(bucket, key))))
+
+        for _ in range(OPEN_AHEAD):
+            open_next()
+        for item in found:
+            reading = opened.pop(item.key, None)
+            if reading is not None:
+                open_next()
+            yield from _iter_object(window, bucket, item.key, reading)
 
 
 def kind(key: str) -> str:
@@ -149,7 +216,9 @@ def kind(key: str) -> str:
     return "csv" if lowered.endswith(".csv") else "unknown"
 
 
-def _iter_object(window: Window, bucket: str, key: str) -> Iterator[tuple | Rejected]:
+def _iter_object(
+    window: Window, bucket: str, key: str, reading: streams.ReadAhead | None = None
+) -> Iterator[tuple | Rejected]:
     where = f"s3://{bucket}/{key}"
     found = kind(key)
     if found == "ignored":
@@ -173,19 +242,28 @@ def _iter_object(window: Window, bucket: str, key: str) -> Iterator[tuple | Reje
             return
         yield from parse_rows(window, where, gunzip(_chunks(bucket, key)))
     else:
-        yield from parse_rows(window, where, _chunks(bucket, key))
+        yield from parse_rows(window, where, _chunks(bucket, key, reading))
 
 
-def _chunks(bucket: str, key: str) -> Iterator[bytes]:
-    """The object's bytes as they arrive; a failure mid-stream is the source being unavailable."""
+def _chunks(bucket: str, key: str, reading: streams.ReadAhead | None = None) -> Iterator[bytes]:
+    """The object's bytes as they arrive (from `reading`, if its read has begun already); a failure
+    mid-stream, or of the GET, is the source being unavailable."""
+    reading = reading or streams.ReadAhead(_object_chunks(bucket, key))
     try:
-        body = s3_client().get_object(Bucket=bucket, Key=key)["Body"]
-        try:
-            yield from streams.read_ahead(body.iter_chunks(config.orders_bucket().chunk_bytes))
-        finally:
-            body.close()
+        yield from reading
     except (BotoCoreError, ClientError) as err:
         raise _unavailable(bucket, err) from err
+    finally:
+        reading.close()
+
+
+def _object_chunks(bucket: str, key: str) -> Iterator[bytes]:
+    """GET the object and read it (in a `ReadAhead`'s thread)."""
+    body = s3_client().get_object(Bucket=bucket, Key=key)["Body"]
+    try:
+        yield from body.iter_chunks(config.orders_bucket().chunk_bytes)
+    finally:
+        body.close()
 
 
 def gunzip(chunks: Iterable[bytes]) -> Iterator[bytes]:

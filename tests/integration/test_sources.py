@@ -1,9 +1,16 @@
 """Each source streams one window: customers from the DB, orders from S3 over HTTP, scores from the API."""
 
 import datetime as dt
+import time
+import uuid
 
+import pytest
+
+from storepipe.errors import SourceUnavailable
 from storepipe.rows import Block, Rejected
 from storepipe.sources import customer_db, orders_bucket, risk_api
+from storepipe.sources.orders_bucket import OPEN_AHEAD
+from storepipe.window import Window
 from tests.helpers import query
 
 
@@ -67,3 +74,78 @@ def test_a_windows_objects_are_listed_in_one_request_exactly_as_its_minutes_file
     finally:
         client.meta.events.unregister("before-call.s3.ListObjectsV2", count)
     assert len(requests) == 1, "one listing for the window's five minutes"
+
+
+def test_windows_listed_together_cost_one_request_and_see_the_bucket_as_of_the_listing(pipeline):
+    """A backfill's build lists its windows' objects once (orders_bucket.listed_together): each window
+    gets exactly what its own listing would, and an object filed after the listing is the next
+    listing's (a late file, for the backfill's look-back)."""
+    windows = [pipeline.window(n) for n in range(3)]
+    for window in windows:
+        pipeline.generate(window, customers=2, orders=12)
+    own = {window: orders_bucket.list_objects(window) for window in windows}
+    requests = []
+
+    def count(**kwargs):
+        requests.append(kwargs)
+
+    client = orders_bucket.s3_client()
+    client.meta.events.register("before-call.s3.ListObjectsV2", count)
+    late = f"orders/{windows[1].start + dt.timedelta(minutes=3):%Y/%m/%d/%H/%M}/late.csv"
+    try:
+        with orders_bucket.listed_together(windows):
+            pipeline.s3().put_object(Bucket=pipeline.env["ORDERS_BUCKET"], Key=late, Body=b"")
+            assert {window: orders_bucket.list_objects(window) for window in windows} == own
+        assert len(requests) == 1, "one listing for the three windows"
+        assert late in orders_bucket.list_keys(windows[1]), "after the block, a window lists for itself"
+    finally:
+        client.meta.events.unregister("before-call.s3.ListObjectsV2", count)
+
+    # windows far apart are listed one by one (a listing of the span between them would read it all)
+    requests.clear()
+    client.meta.events.register("before-call.s3.ListObjectsV2", count)
+    try:
+        with orders_bucket.listed_together([windows[0], Window(windows[0].start + dt.timedelta(days=1), 5)]):
+            pass
+    finally:
+        client.meta.events.unregister("before-call.s3.ListObjectsV2", count)
+    assert requests == []
+
+
+def test_windows_listed_together_while_the_bucket_is_down_each_list_on_their_own(pipeline, monkeypatch):
+    windows = [pipeline.window(0), pipeline.window(1)]
+    monkeypatch.setenv("ORDERS_BUCKET", "no-such-bucket")
+    with orders_bucket.listed_together(windows), pytest.raises(SourceUnavailable, match="no-such-bucket"):
+        orders_bucket.list_objects(windows[0])
+
+
+def test_the_next_objects_are_requested_while_one_is_read(pipeline):
+    """A window of many small objects waits for S3's first byte a few times, not once an object: the
+    next OPEN_AHEAD objects' GETs are under way while one is read, and no more than those."""
+    window = pipeline.window(0)
+    folder = f"orders/{window.start:%Y/%m/%d/%H/%M}"
+    keys = [f"{folder}/part-{n}.csv" for n in range(OPEN_AHEAD + 3)]
+    for key in keys:
+        row = f"{uuid.uuid4()},1,{uuid.uuid4()},an item,{window.start:%Y-%m-%d %H:%M:%S}\n"
+        body = "order_id,customer_id,item_id,item_name,delivered_on\n" + row
+        pipeline.s3().put_object(Bucket=pipeline.env["ORDERS_BUCKET"], Key=key, Body=body.encode())
+    requested = []
+
+    def record(params, **kwargs):
+        requested.append(params["Key"])
+
+    client = orders_bucket.s3_client()
+    client.meta.events.register("before-parameter-build.s3.GetObject", record)
+    try:
+        rows = orders_bucket.iter_orders(window)
+        first = next(rows)
+        deadline = time.monotonic() + 10
+        while len(requested) < OPEN_AHEAD + 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        # the object being read, and the next OPEN_AHEAD
+        assert sorted(requested) == keys[: OPEN_AHEAD + 1]
+        rest = list(rows)
+    finally:
+        client.meta.events.unregister("before-parameter-build.s3.GetObject", record)
+    assert sorted(requested) == keys, "each object requested once"
+    assert sum(r.rows if isinstance(r, Block) else 1 for r in [first, *rest]) == len(keys)
