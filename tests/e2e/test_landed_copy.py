@@ -6,9 +6,7 @@ segment is added to it from the lake."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-import uuid
 
 import luigi
 import pytest
@@ -17,6 +15,7 @@ from storepipe.cli import main
 from storepipe.lake import landing
 from storepipe.tasks import ExtractOrders
 from storepipe.warehouse import db, windows
+from tests.e2e.test_late_objects import _plant
 from tests.helpers import query, run_windows, table_hashes
 
 LANDED = "select relname, oid::bigint from pg_class where relname like %s and relkind = 'r' order by relname"
@@ -139,13 +138,7 @@ def test_a_late_segment_is_copied_from_the_lake_into_the_landed_table(pipeline):
     first = _marker_rows(pipeline, window, "extract:orders")
 
     # a file filed under the window after its extract, before its load: a second segment
-    when = window.start + dt.timedelta(minutes=2)
-    late = [str(uuid.uuid4()) for _ in range(20)]
-    body = "order_id,customer_id,item_id,item_name,delivered_on\n" + "".join(
-        f"{order},42,{uuid.uuid4()},late item,{when:%Y-%m-%d %H:%M:%S}\n" for order in late
-    )
-    key = f"orders/{when:%Y/%m/%d/%H/%M}/late-upload.csv"
-    pipeline.s3().put_object(Bucket=pipeline.env["ORDERS_BUCKET"], Key=key, Body=body.encode())
+    late = _plant(pipeline, window, "late-upload.csv", 20)
     luigi.task_register.Register.clear_instance_cache()
     assert main(["backfill", "--start", window.label, "--end", f"{window.end:%Y-%m-%dT%H:%M}", "--force"]) == 0
 

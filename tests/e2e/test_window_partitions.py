@@ -1,8 +1,6 @@
 """Replacing a window costs in proportion to the window: store.orders holds one partition per window,
 and a load swaps in a new one without touching any other window's rows."""
 
-import datetime as dt
-import uuid
 from contextlib import closing
 from urllib.parse import urlsplit, urlunsplit
 
@@ -14,6 +12,7 @@ from storepipe import sqlfiles
 from storepipe.cli import main
 from storepipe.warehouse import windows
 from tests.conftest import _admin
+from tests.e2e.test_late_objects import _plant
 from tests.helpers import query, run_windows, table_hashes
 
 PARTITIONS = """
@@ -78,13 +77,7 @@ def test_a_loaded_window_is_written_frozen_and_analyzed_when_large(pipeline, mon
     # a file filed under the window after it ran: the forced re-run loads a new frozen, analyzed table
     # with the late orders and the others (the backfill first rolled the window's day up into one
     # partition, so its rows move into the day's partition, as a re-run inside a closed day does)
-    when = large.start + dt.timedelta(minutes=2)
-    late = [str(uuid.uuid4()) for _ in range(20)]
-    body = "order_id,customer_id,item_id,item_name,delivered_on\n" + "".join(
-        f"{order},42,{uuid.uuid4()},late item,{when:%Y-%m-%d %H:%M:%S}\n" for order in late
-    )
-    key = f"orders/{when:%Y/%m/%d/%H/%M}/late-upload.csv"
-    pipeline.s3().put_object(Bucket=pipeline.env["ORDERS_BUCKET"], Key=key, Body=body.encode())
+    late = _plant(pipeline, large, "late-upload.csv", 20)
     luigi.task_register.Register.clear_instance_cache()
     assert main(["backfill", "--start", large.label, "--end", f"{large.end:%Y-%m-%dT%H:%M}", "--force"]) == 0
     [(facts,)] = query(
