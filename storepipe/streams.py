@@ -36,6 +36,15 @@ class _Handoff:
                 continue
         return False
 
+    def receive(self) -> bytes | None:
+        """The next chunk sent, None at the end; an error sent is raised here."""
+        item = self.items.get()
+        if item is _END:
+            return None
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
 
 class ReadAhead:
     """Iterates `chunks` while a thread, started at once, reads the next ones. An error reading is raised
@@ -69,30 +78,21 @@ class ReadAhead:
     def __next__(self) -> bytes:
         if self._closed:
             raise StopIteration
-        item = self._handoff.items.get()
-        if item is _END:
+        try:
+            chunk = self._handoff.receive()
+        except BaseException:
+            self.close()
+            raise
+        if chunk is None:
             self.close()
             raise StopIteration
-        if isinstance(item, BaseException):
-            self.close()
-            raise item
-        return item
+        return chunk
 
     def close(self) -> None:
         if not self._closed:
             self._closed = True
             self._handoff.stopped.set()
             self._reader.join()
-
-
-def read_ahead(chunks: Iterable[bytes], depth: int = DEPTH) -> Iterator[bytes]:
-    """Yield `chunks` while a thread already reads the next ones (`ReadAhead`, closed when the consumer
-    stops early)."""
-    reading = ReadAhead(chunks, depth)
-    try:
-        yield from reading
-    finally:
-        reading.close()
 
 
 @contextmanager
@@ -164,14 +164,15 @@ class _Reading(io.RawIOBase):
     def read(self, size: int = -1) -> bytes:
         if self.ended:
             return b""
-        item = self.handoff.items.get()
-        if item is _END:
+        try:
+            chunk = self.handoff.receive()
+        except BaseException:
+            self.ended = True
+            raise
+        if chunk is None:
             self.ended = True
             return b""
-        if isinstance(item, BaseException):
-            self.ended = True
-            raise item
-        return item
+        return chunk
 
 
 @contextmanager

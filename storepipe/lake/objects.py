@@ -63,6 +63,14 @@ class _Handing(io.RawIOBase):
         return len(data)
 
 
+@contextmanager
+def _written_behind(hashing: _HashingWriter) -> Iterator[IO[bytes]]:
+    """A buffered file whose 256 KB writes are hashed and written (to a file, or uploaded as S3 parts) by
+    a thread behind the caller: an extract validates the next rows meanwhile, instead of waiting."""
+    with streams.write_behind(hashing.write) as behind, io.BufferedWriter(_Handing(behind), 256 * 1024) as out:
+        yield out
+
+
 class _HashingReader(io.RawIOBase):
     """Hashes the bytes as a reader (COPY) takes them."""
 
@@ -169,10 +177,7 @@ class Lake:
             try:
                 with os.fdopen(fd, "wb", buffering=0) as raw:
                     hashing = _HashingWriter(raw.write, tee)
-                    with (
-                        streams.write_behind(hashing.write) as behind,
-                        io.BufferedWriter(_Handing(behind), 256 * 1024) as out,
-                    ):
+                    with _written_behind(hashing) as out:
                         yield out, written
                     raw.flush()
                     os.fsync(raw.fileno())
@@ -185,12 +190,7 @@ class Lake:
         else:
             with self._multipart(key, lambda: hashing.digest.hexdigest()) as sink:
                 hashing = _HashingWriter(sink, tee)
-                # hashing and uploading the parts behind the caller: an extract validates the next
-                # rows while a part is on its way, instead of waiting for each
-                with (
-                    streams.write_behind(hashing.write) as behind,
-                    io.BufferedWriter(_Handing(behind), 256 * 1024) as out,
-                ):
+                with _written_behind(hashing) as out:
                     yield out, written
         written.checksum, written.size = hashing.digest.hexdigest(), hashing.size
 

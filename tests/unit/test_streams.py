@@ -1,4 +1,4 @@
-"""streams: read_ahead's chunks arrive whole and in order, a reading error reaches the consumer, and a
+"""streams: ReadAhead's chunks arrive whole and in order, a reading error reaches the consumer, and a
 consumer that stops early stops the reader and closes what it read (an S3 body's connection);
 write_behind writes every chunk in order before its block ends, raises a writing error in the
 writer, and drops what is queued when the writer's own block fails; pour_into's consumer reads every
@@ -15,7 +15,7 @@ from storepipe import streams
 
 def test_every_chunk_arrives_in_order_past_the_queue_depth():
     chunks = [bytes([n % 256]) * (n % 7 + 1) for n in range(1000)]
-    assert list(streams.read_ahead(iter(chunks), depth=3)) == chunks
+    assert list(streams.ReadAhead(iter(chunks), depth=3)) == chunks
 
 
 def test_the_reader_runs_ahead_of_a_consumer_that_waits():
@@ -29,7 +29,7 @@ def test_the_reader_runs_ahead_of_a_consumer_that_waits():
                 ahead.set()
             yield b"x"
 
-    stream = streams.read_ahead(source(), depth=8)
+    stream = streams.ReadAhead(source(), depth=8)
     next(stream)
     # the consumer holds one chunk; the reader has meanwhile read to the end on its own
     assert ahead.wait(5) and read == [0, 1, 2, 3, 4]
@@ -44,7 +44,7 @@ def test_an_error_while_reading_is_raised_in_the_consumer_after_the_chunks_befor
 
     got = []
     with pytest.raises(ConnectionResetError, match="mid-object"):
-        for chunk in streams.read_ahead(source()):
+        for chunk in streams.ReadAhead(source()):
             got.append(chunk)
     assert got == [b"a", b"b"]
 
@@ -59,9 +59,9 @@ def test_a_consumer_that_stops_early_stops_the_reader_and_closes_the_source():
         finally:
             closed.set()
 
-    stream = streams.read_ahead(endless(), depth=2)
+    stream = streams.ReadAhead(endless(), depth=2)
     assert next(stream) == b"chunk"
-    stream.close()  # what a consumer's early return or error does to a generator
+    stream.close()  # what a consumer's early return or error does
     assert closed.is_set()
     assert not [t for t in threading.enumerate() if t.name == "read-ahead"]
 
