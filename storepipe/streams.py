@@ -10,14 +10,49 @@ queue (memory stays flat) and an error on the other side is raised where the cal
 from __future__ import annotations
 
 import io
+import os
 import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import IO, Any
 
 DEPTH = 4  # chunks in flight between the threads (2 MB of 512 KB reads, 1 MB of 256 KB writes)
+# threads kept per process for the other side of the streams; a small window starts a dozen streams,
+# and starting a thread waits for it to take the GIL from the busy ones (up to 5 ms, not 0.1). More
+# streams than this at once would wait for each other, so it is far above what one extract opens.
+THREADS = 64
 _END = object()
+_pools: dict[int, ThreadPoolExecutor] = {}
+
+
+_running = [0]
+_counting = threading.Lock()
+
+
+def _start(work: Callable[[], None]) -> Future:
+    """Run `work` on one of this process's kept threads (a forked worker has none of its parent's)."""
+    pool = _pools.get(os.getpid())
+    if pool is None:
+        pool = _pools[os.getpid()] = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="stream")
+
+    def counted() -> None:
+        try:
+            work()
+        finally:
+            with _counting:
+                _running[0] -= 1
+
+    with _counting:
+        _running[0] += 1
+    return pool.submit(counted)
+
+
+def running() -> int:
+    """The streams' other sides still at work in this process: 0 once every stream has ended."""
+    with _counting:
+        return _running[0]
 
 
 class _Handoff:
@@ -55,8 +90,7 @@ class ReadAhead:
     def __init__(self, chunks: Iterable[bytes], depth: int = DEPTH):
         self._handoff = _Handoff(depth)
         self._closed = False
-        self._reader = threading.Thread(target=self._read, args=(chunks,), name="read-ahead", daemon=True)
-        self._reader.start()
+        self._reader = _start(lambda: self._read(chunks))
 
     def _read(self, chunks: Iterable[bytes]) -> None:
         source = iter(chunks)
@@ -92,7 +126,7 @@ class ReadAhead:
         if not self._closed:
             self._closed = True
             self._handoff.stopped.set()
-            self._reader.join()
+            self._reader.result()
 
 
 @contextmanager
@@ -115,8 +149,7 @@ def write_behind(write: Callable[[bytes], object], depth: int = DEPTH) -> Iterat
             except BaseException as err:  # raised in the caller
                 failed.append(err)
 
-    writer = threading.Thread(target=drain, name="write-behind", daemon=True)
-    writer.start()
+    writer = _start(drain)
 
     def hand_over(chunk: bytes) -> None:
         if failed:
@@ -130,7 +163,7 @@ def write_behind(write: Callable[[bytes], object], depth: int = DEPTH) -> Iterat
         raise
     finally:
         handoff.items.put(_END)
-        writer.join()
+        writer.result()
     if failed:
         raise failed[0]
 
@@ -193,13 +226,12 @@ def pour_into(consume: Callable[[IO[bytes]], Any], depth: int = DEPTH) -> Iterat
         finally:
             handoff.stopped.set()  # whatever is still sent is dropped
 
-    consumer = threading.Thread(target=run, name="pour-into", daemon=True)
-    consumer.start()
+    consumer = _start(run)
     try:
         yield poured
     except BaseException:
         handoff.send(_Abandoned("the writer failed"))
-        consumer.join()
+        consumer.result()
         raise
     handoff.send(_END)
-    consumer.join()
+    consumer.result()

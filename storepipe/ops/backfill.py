@@ -16,7 +16,7 @@ from storepipe import config
 from storepipe.errors import StorepipeError, WindowError
 from storepipe.ops import alerts
 from storepipe.sources import orders_bucket
-from storepipe.tasks import completeness
+from storepipe.tasks import capture, completeness
 from storepipe.tasks.completeness import Completeness
 from storepipe.tasks.run import RunWindow
 from storepipe.warehouse import failures, markers
@@ -201,7 +201,8 @@ def run(
             tasks = [task for w in chunk for task in completeness.roots(w, the_plan.completeness)]
         log.info("building windows %s .. %s (%d tasks given)", chunk[0].label, chunk[-1].label, len(tasks))
         began = time.monotonic()
-        with orders_bucket.listed_together(chunk):  # one LIST for the build's windows, not one each
+        # one LIST and one read of the customer log for the build's windows, not one each
+        with orders_bucket.listed_together(chunk), capture.shared_by_block():
             builds.append(_build(tasks, workers, scheduler_url, log_level))
         seconds.append(time.monotonic() - began)
         done = len(the_plan.todo) - len(root_family.incomplete(todo_runs, after))

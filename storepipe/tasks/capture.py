@@ -20,6 +20,7 @@ import operator
 import re
 import struct
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg2.extensions
@@ -47,7 +48,7 @@ from storepipe.transform import models
 from storepipe.warehouse import db, ledger
 from storepipe.warehouse.ledger import CHANGES, RESET, SNAPSHOT, Segment
 from storepipe.warehouse.markers import EXTRACT, LOAD, PUBLISH, TRANSFORM, marker_name
-from storepipe.window import Window, window_minutes, window_start_of
+from storepipe.window import Window, grace, window_minutes, window_start_of
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ class Captured:
     runs: int = 0
     changes: int = 0
     reopened: int = 0
+    read_until: dt.datetime | None = None  # the source's clock when the read began: the ledger holds all before
 
 
 @dataclass
@@ -110,6 +112,40 @@ def reopened_markers() -> list[str]:
             marker_name(PUBLISH),
         ]
     )
+
+
+@dataclass
+class _Sharing:
+    read_until: dt.datetime | None = None  # as far as a capture run inside the block read the log
+
+
+_sharing: list[_Sharing] = []
+
+
+@contextmanager
+def shared_by_block() -> Iterator[None]:
+    """Inside the block (a backfill's build), a window's extract runs the capture only if no run inside
+    the block has read past the window's end plus grace: a build of 12 windows reads the slot once,
+    not 12 times (a replication connection, a read and an advance each, most of a small window's
+    extract). The first run reads everything committed so far, as a window's own would: a change
+    committed afterwards is captured by the next block's run (or window's), and re-opens its window
+    then, as a change committed after any window's capture does."""
+    _sharing.append(_Sharing())
+    try:
+        yield
+    finally:
+        _sharing.pop()
+
+
+def run_for(window: Window) -> None:
+    """Run the capture for `window`'s extract, unless a run inside the enclosing block already read past
+    the window's end plus grace (the extract checks the ledger itself either way)."""
+    block = _sharing[-1] if _sharing else None
+    if block is not None and block.read_until is not None and block.read_until >= window.end + grace():
+        return
+    captured = run()
+    if block is not None:
+        block.read_until = captured.read_until
 
 
 def run(url: str | None = None, lake: Lake | None = None, slot: str | None = None) -> Captured:
@@ -155,6 +191,7 @@ def run(url: str | None = None, lake: Lake | None = None, slot: str | None = Non
                 # nothing of ours committed before `upto`: move the slot there, or every later read would
                 # decode again all the WAL (the warehouse's own, on a shared server) written since
                 _advance(source, upto - 1, slot)
+                captured.read_until = read_until
                 return captured
             # only now, with the ledger committed, may the slot move past these changes
             _advance(source, customer_log.parse_lsn(to_lsn), slot)

@@ -81,7 +81,7 @@ class ExtractCustomers(_Extract):
             log.warning(QUERY_BLIND_SPOTS)
             super().run()
             return
-        capture.run()
+        capture.run_for(self.window)
         slot = capture.slot_name()
         with self.claim() as cur:
             if cur is None:

@@ -161,6 +161,43 @@ def test_a_change_committed_after_its_window_ran_reopens_it_and_reaches_the_hist
     ]
 
 
+def test_a_backfill_build_reads_the_log_once_and_a_change_committed_during_it_reopens_its_window_later(
+    pipeline, monkeypatch
+):
+    windows = [pipeline.window(i) for i in range(3)]
+    newest = pipeline.window(3)
+    (customer,) = ids_for(windows[0], 1)
+    capture.init()
+    insert(pipeline, customer, "Silva", windows[0].start + dt.timedelta(minutes=1))
+    for window in [*windows, newest]:
+        pipeline.generate(window, customers=3, orders=10)
+    reads, real_run = [], capture.run
+
+    def counted_run(*args, **kwargs):
+        captured = real_run(*args, **kwargs)
+        reads.append(captured)
+        if len(reads) == 1:  # committed while the build runs, after its read of the log
+            update(pipeline, customer, "Souza", windows[0].start + dt.timedelta(minutes=4))
+        return captured
+
+    monkeypatch.setattr(capture, "run", counted_run)
+    assert backfill.run(backfill.plan(windows)).ok
+    assert len(reads) == 1, "the build's three windows share one read of the log"
+    assert [row[0] for row in history(pipeline, customer)] == ["Silva"]
+
+    # the next cron run's new window reads the log: the change lands and re-opens its window, which
+    # the run after rebuilds
+    assert backfill.run(backfill.plan([*windows, newest])).ok
+    assert len(reads) == 2
+    plan = backfill.plan([*windows, newest])
+    assert [w.start for w in plan.todo] == [windows[0].start]
+    assert backfill.run(plan).ok
+    assert history(pipeline, customer) == [
+        ("Silva", windows[0].start + dt.timedelta(minutes=1), windows[0].start + dt.timedelta(minutes=4), False),
+        ("Souza", windows[0].start + dt.timedelta(minutes=4), dt.datetime(9999, 12, 31), True),
+    ]
+
+
 def test_windows_run_in_reverse_give_the_same_marts_as_in_order(pipeline):
     windows = [pipeline.window(i) for i in range(3)]
     in_order = pipeline.warehouse_url

@@ -4,7 +4,9 @@ import datetime as dt
 import time
 import uuid
 
+import psycopg2.extensions
 import pytest
+import requests
 
 from storepipe.errors import SourceUnavailable
 from storepipe.rows import Block, Rejected
@@ -53,6 +55,23 @@ def test_risk_scores_page_through_the_api(pipeline, monkeypatch):
     assert sorted(s[0] for s in scores) == sorted(r[0] for r in changed)
     assert all(1 <= s[1] <= 100 for s in scores)
     assert scores == list(risk_api.iter_risk_scores(window)), "deterministic for a window"
+
+
+def test_the_risk_api_keeps_its_source_session_and_answers_after_the_database_ended_it(pipeline):
+    window = pipeline.window(0)
+    pipeline.generate(window, customers=5, orders=5)
+    scores = list(risk_api.iter_risk_scores(window))
+    reader = psycopg2.extensions.parse_dsn(pipeline.env["SOURCE_DB_URL"])["user"]
+    ((ended,),) = query(
+        pipeline.env["SOURCE_DB_ADMIN_URL"],
+        "select count(pg_terminate_backend(pid)) from pg_stat_activity where usename = %s and datname = 'source'",
+        (reader,),
+    )
+    assert ended >= 1, "the API answered on a session it keeps for the next request"
+    params = {"start": window.start.isoformat(), "end": window.end.isoformat(), "limit": 1000}
+    answer = requests.get(pipeline.env["RISK_API_URL"].rstrip("/") + risk_api.PATH, params=params, timeout=10)
+    assert answer.status_code == 200, "a session the database ended is replaced, not answered with 503"
+    assert [item["customer_id"] for item in answer.json()["items"]] == [s[0] for s in scores]
 
 
 def test_a_windows_objects_are_listed_in_one_request_exactly_as_its_minutes_file_them(pipeline):

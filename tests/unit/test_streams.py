@@ -5,6 +5,8 @@ writer, and drops what is queued when the writer's own block fails; pour_into's 
 chunk in order as a file, a consumer that fails never blocks or fails the writer, and a writer that
 fails stops the consumer half-way."""
 
+import os
+import signal
 import threading
 import time
 
@@ -63,7 +65,7 @@ def test_a_consumer_that_stops_early_stops_the_reader_and_closes_the_source():
     assert next(stream) == b"chunk"
     stream.close()  # what a consumer's early return or error does
     assert closed.is_set()
-    assert not [t for t in threading.enumerate() if t.name == "read-ahead"]
+    assert streams.running() == 0
 
 
 def test_write_behind_writes_every_chunk_in_order_before_the_block_ends():
@@ -97,7 +99,7 @@ def test_write_behind_drops_what_is_queued_when_the_block_fails():
             write(b"%d" % n)
         raise ValueError("a bad row")
     assert len(written) <= 1  # at most the one being written when the block failed
-    assert not [t for t in threading.enumerate() if t.name == "write-behind"]
+    assert streams.running() == 0
 
 
 def _read_all(reader) -> bytes:
@@ -110,7 +112,7 @@ def test_pour_into_hands_every_chunk_in_order_to_a_consumer_reading_a_file():
             poured.write(b"%d," % n)
     assert poured.error is None
     assert poured.result == b"".join(b"%d," % n for n in range(500))
-    assert not [t for t in threading.enumerate() if t.name == "pour-into"]
+    assert streams.running() == 0
 
 
 def test_a_consumer_that_fails_keeps_its_error_and_the_writer_goes_on():
@@ -136,3 +138,27 @@ def test_a_writer_that_fails_stops_the_consumer_half_way():
         raise ValueError("a bad row")
     assert seen == [b"a"]
     assert poured.error is not None and poured.result is None, "the consumer did not take it for the end"
+
+
+def test_streams_reuse_the_process_threads_instead_of_starting_one_each():
+    list(streams.ReadAhead(iter([b"warm"])))
+    threads = threading.active_count()
+    for n in range(30):  # a backfill's small windows open a dozen streams each
+        assert list(streams.ReadAhead(iter([b"%d" % n]))) == [b"%d" % n]
+        with streams.write_behind(lambda chunk: None) as write:
+            write(b"x")
+    assert threading.active_count() == threads
+    assert streams.running() == 0
+
+
+def test_a_forked_worker_runs_streams_on_threads_of_its_own():
+    # Luigi forks a process per task with several workers: the parent's kept threads do not exist there
+    list(streams.ReadAhead(iter([b"the parent's pool is up"])))
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only if a stream works, within the alarm's 10 s
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)  # pytest-timeout's handler would go on in the child
+        signal.alarm(10)
+        ok = list(streams.ReadAhead(iter([b"a", b"b"]))) == [b"a", b"b"]
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
