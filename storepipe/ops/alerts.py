@@ -26,10 +26,14 @@ LISTED_PER_REASON = 10
 
 
 class QuietWorkers(interface._WorkerSchedulerFactory):
-    """Workers that send no mail per failed task: the backfill sends one summary of all its windows."""
+    """Workers (of `worker_class`) that send no mail per failed task: the backfill sends one summary of
+    all its windows."""
+
+    def __init__(self, worker_class: type[worker.Worker] = worker.Worker):
+        self.worker_class = worker_class
 
     def create_worker(self, scheduler, worker_processes, assistant=False):
-        return worker.Worker(
+        return self.worker_class(
             scheduler=scheduler, worker_processes=worker_processes, assistant=assistant, send_failure_email=False
         )
 

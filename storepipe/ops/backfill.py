@@ -187,7 +187,8 @@ def run(
     per_build = windows_per_build or config.backfill().windows_per_build
     root_family = the_plan.completeness.families[0]
     todo_runs = runs_of(the_plan.todo)
-    row_names = [n for f in the_plan.completeness.families for n in f.marker_names() if step_of(n) == LOAD]
+    marker_names = [n for f in the_plan.completeness.families for n in f.marker_names()]
+    row_names = [n for n in marker_names if step_of(n) == LOAD]
     started = time.monotonic()
     builds, seconds = [], []
     progress = Progress(0, len(the_plan.todo), 0, 0.0)
@@ -201,8 +202,12 @@ def run(
             tasks = [task for w in chunk for task in completeness.roots(w, the_plan.completeness)]
         log.info("building windows %s .. %s (%d tasks given)", chunk[0].label, chunk[-1].label, len(tasks))
         began = time.monotonic()
-        # one LIST and one read of the customer log for the build's windows, not one each
-        with orders_bucket.listed_together(chunk), capture.shared_by_block():
+        # one LIST, one read of the customer log and one of the markers for the build's windows, not one each
+        with (
+            orders_bucket.listed_together(chunk),
+            capture.shared_by_block(),
+            markers.read_for_scheduling(marker_names, chunk),
+        ):
             builds.append(_build(tasks, workers, scheduler_url, log_level))
         seconds.append(time.monotonic() - began)
         done = len(the_plan.todo) - len(root_family.incomplete(todo_runs, after))
@@ -225,9 +230,30 @@ def _build(tasks: list[luigi.Task], workers: int, scheduler_url: str | None, log
         workers=workers,
         detailed_summary=True,
         log_level=log_level,
-        worker_scheduler_factory=alerts.QuietWorkers(),
+        worker_scheduler_factory=alerts.QuietWorkers(_BuildWorker),
         **where,
     )
+
+
+class _BuildWorker(luigi.worker.Worker):
+    """A build's worker. It schedules on the markers read once for the build (`markers.read_for_scheduling`)
+    and looks again once it runs tasks. In one process (no forked task processes) it keeps Luigi's cache
+    of complete tasks (`[worker] cache_task_completion`) in a dict: Luigi's is a multiprocessing Manager,
+    a server process started per build and a round trip to it per lookup, for processes this worker
+    never forks. (Were Luigi to rename its cache's attribute, the cache would only be off.)"""
+
+    def __init__(self, *args, worker_processes: int = 1, **kwargs):
+        config = luigi.worker.worker()
+        in_process = int(worker_processes) == 1 and not config.force_multiprocessing
+        if in_process:
+            kwargs["cache_task_completion"] = False  # no Manager started
+        super().__init__(*args, worker_processes=worker_processes, **kwargs)
+        if in_process and config.cache_task_completion:
+            self._task_completion_cache = {}
+
+    def run(self) -> bool:
+        markers.scheduled()
+        return super().run()
 
 
 def _chunks(windows: list[Window], size: int) -> Iterator[list[Window]]:

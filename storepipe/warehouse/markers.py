@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 import luigi
 
@@ -100,9 +101,40 @@ class MarkerTarget(luigi.Target):
         return {"task_name": self.task_name, "window_start": self.window.start}
 
 
+# the markers a build's windows had when its scheduling began: window start -> the task names present
+_scheduling: dict[dt.datetime, set[str]] | None = None
+
+
+@contextmanager
+def read_for_scheduling(task_names: Iterable[str], windows: Iterable[Window]) -> Iterator[None]:
+    """Until `scheduled()` (or the block's end), `done` answers for `windows` from one read of their
+    markers made on entry, instead of a lookup per task: Luigi asks each task of each window whether it
+    is complete before it runs any (ten lookups a window). The answer is as of the read, as Luigi's own
+    would be as of its lookup: a task scheduled on it checks its marker again when it claims its window,
+    and its inputs' markers when it holds them. A rebuild's question (`after` given) still looks."""
+    global _scheduling
+    windows = list(windows)
+    found = in_windows(task_names, windows)
+    _scheduling = {window.start: set(found.get(window.start, ())) for window in windows}
+    try:
+        yield
+    finally:
+        _scheduling = None
+
+
+def scheduled() -> None:
+    """Scheduling is over: from here on, `done` looks in the warehouse again (a task's completeness
+    after it ran must be its own marker's)."""
+    global _scheduling
+    _scheduling = None
+
+
 def done(task_names: Iterable[str], window_start: dt.datetime, after: dt.datetime | None = None, cur=None) -> bool:
     """Whether every one of `task_names` has a marker for the window (written at or after `after`, if
-    given): one indexed lookup, on `cur` if given (a writer's transaction)."""
+    given): one indexed lookup, on `cur` if given (a writer's transaction), or none while a build
+    schedules (`read_for_scheduling`)."""
+    if cur is None and after is None and _scheduling is not None and window_start in _scheduling:
+        return set(task_names) <= _scheduling[window_start]
     if cur is None:
         with db.shared().cursor() as shared:
             return done(task_names, window_start, after, shared)

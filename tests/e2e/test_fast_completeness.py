@@ -156,3 +156,24 @@ def test_a_year_of_complete_windows_is_checked_in_at_most_three_times_one_window
         # the CLI as a user runs it, start to exit; before issue 18 a year took 15-19 s against 1 s for one
         assert whole <= 3 * one, f"{name} over a year took {whole:.2f} s, over one window {one:.2f} s"
         assert whole <= 6, f"{name} over a year took {whole:.2f} s"
+
+
+def test_a_build_schedules_on_one_read_of_its_windows_markers_and_looks_again_once_it_runs(pipeline):
+    window, other = pipeline.window(0), pipeline.window(1)
+    pipeline.generate(window, customers=3, orders=10)
+    assert run_windows(window).name == "SUCCESS"
+    publish = [markers.marker_name(markers.PUBLISH)]
+    with markers.read_for_scheduling([*publish, "extract:orders"], [window, other]):
+        query(
+            pipeline.warehouse_url,
+            "delete from storepipe.markers where task_name = 'publish' and window_start = %s",
+            (window.start,),
+        )
+        assert markers.done(publish, window.start), "as of the build's read: no lookup per task"
+        assert markers.done(["extract:orders"], window.start) and not markers.done(publish, other.start)
+        assert not markers.done(publish, window.start, after=dt.datetime(2000, 1, 1)), "a rebuild's question looks"
+        with db.transaction() as cur:
+            assert not markers.done(publish, window.start, cur=cur), "a writer's question looks"
+        markers.scheduled()
+        assert not markers.done(publish, window.start), "once tasks run, every question looks"
+    assert not markers.done(publish, window.start)
