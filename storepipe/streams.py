@@ -24,10 +24,8 @@ DEPTH = 4  # chunks in flight between the threads (2 MB of 512 KB reads, 1 MB of
 # streams than this at once would wait for each other, so it is far above what one extract opens.
 THREADS = 64
 _END = object()
-_pools: dict[int, ThreadPoolExecutor] = {}
-
-
-_running = [0]
+_pools: dict[int, ThreadPoolExecutor] = {}  # by pid
+_running = [0]  # works submitted and not ended, in this process (`running()`)
 _counting = threading.Lock()
 
 

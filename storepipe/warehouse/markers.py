@@ -102,7 +102,9 @@ class MarkerTarget(luigi.Target):
 
 
 # the markers a build's windows had when its scheduling began: window start -> the task names present
+# (of `_scheduling_names`, the names read)
 _scheduling: dict[dt.datetime, set[str]] | None = None
+_scheduling_names: frozenset[str] = frozenset()
 
 
 @contextmanager
@@ -112,21 +114,21 @@ def read_for_scheduling(task_names: Iterable[str], windows: Iterable[Window]) ->
     is complete before it runs any (ten lookups a window). The answer is as of the read, as Luigi's own
     would be as of its lookup: a task scheduled on it checks its marker again when it claims its window,
     and its inputs' markers when it holds them. A rebuild's question (`after` given) still looks."""
-    global _scheduling
-    windows = list(windows)
-    found = in_windows(task_names, windows)
-    _scheduling = {window.start: set(found.get(window.start, ())) for window in windows}
+    global _scheduling, _scheduling_names
+    windows, names = list(windows), frozenset(task_names)
+    found = in_windows(names, windows)
+    _scheduling, _scheduling_names = {window.start: set(found.get(window.start, ())) for window in windows}, names
     try:
         yield
     finally:
-        _scheduling = None
+        scheduled()
 
 
 def scheduled() -> None:
     """Scheduling is over: from here on, `done` looks in the warehouse again (a task's completeness
     after it ran must be its own marker's)."""
-    global _scheduling
-    _scheduling = None
+    global _scheduling, _scheduling_names
+    _scheduling, _scheduling_names = None, frozenset()
 
 
 def done(task_names: Iterable[str], window_start: dt.datetime, after: dt.datetime | None = None, cur=None) -> bool:
@@ -134,7 +136,9 @@ def done(task_names: Iterable[str], window_start: dt.datetime, after: dt.datetim
     given): one indexed lookup, on `cur` if given (a writer's transaction), or none while a build
     schedules (`read_for_scheduling`)."""
     if cur is None and after is None and _scheduling is not None and window_start in _scheduling:
-        return set(task_names) <= _scheduling[window_start]
+        asked = set(task_names)
+        if asked <= _scheduling_names:
+            return asked <= _scheduling[window_start]
     if cur is None:
         with db.shared().cursor() as shared:
             return done(task_names, window_start, after, shared)

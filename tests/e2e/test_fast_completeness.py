@@ -171,6 +171,7 @@ def test_a_build_schedules_on_one_read_of_its_windows_markers_and_looks_again_on
         )
         assert markers.done(publish, window.start), "as of the build's read: no lookup per task"
         assert markers.done(["extract:orders"], window.start) and not markers.done(publish, other.start)
+        assert markers.done(["load:orders"], window.start), "a marker the read left out is looked up"
         assert not markers.done(publish, window.start, after=dt.datetime(2000, 1, 1)), "a rebuild's question looks"
         with db.transaction() as cur:
             assert not markers.done(publish, window.start, cur=cur), "a writer's question looks"
