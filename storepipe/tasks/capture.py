@@ -137,11 +137,17 @@ def shared_by_block() -> Iterator[None]:
         _sharing.pop()
 
 
+def read_past(read_until: dt.datetime | None, window: Window) -> bool:
+    """Whether a log landed up to `read_until` holds every change of `window`: it is read past the
+    window's end plus grace (a commit later than that is late, and re-opens the window when it lands)."""
+    return read_until is not None and read_until >= window.end + grace()
+
+
 def run_for(window: Window) -> None:
     """Run the capture for `window`'s extract, unless a run inside the enclosing block already read past
     the window's end plus grace (the extract checks the ledger itself either way)."""
     block = _sharing[-1] if _sharing else None
-    if block is not None and block.read_until is not None and block.read_until >= window.end + grace():
+    if block is not None and read_past(block.read_until, window):
         return
     captured = run()
     if block is not None:

@@ -15,7 +15,7 @@ from storepipe.tasks import capture
 from storepipe.tasks.base import WindowTask
 from storepipe.warehouse import ledger, quarantine, segments, windows
 from storepipe.warehouse.markers import EXTRACT, marker_name
-from storepipe.window import grace, utcnow
+from storepipe.window import utcnow
 
 log = logging.getLogger(__name__)
 QUERY_BLIND_SPOTS = (
@@ -87,7 +87,7 @@ class ExtractCustomers(_Extract):
             if cur is None:
                 return
             read_until = ledger.read_until(cur, slot)
-            if read_until is None or read_until < self.window.end + grace():
+            if not capture.read_past(read_until, self.window):
                 raise StorepipeError(
                     f"the customer change log is landed only up to {read_until or 'nothing'}",
                     f"window {self.window.label}",

@@ -25,7 +25,6 @@ from storepipe import window as window_module
 from storepipe.errors import InputReopened
 from storepipe.ops import backfill
 from storepipe.tasks import capture
-from storepipe.tasks import extract as extract_module
 from storepipe.tasks.transform import TransformModel
 from storepipe.warehouse import db
 from storepipe.window import Window, utcnow, window_minutes, window_start_of
@@ -130,7 +129,7 @@ def test_every_version_of_a_window_reaches_the_history_when_it_runs_late(pipelin
     deleted_window = Window(window_start_of(deleted_at), window_minutes())
     no_grace = lambda: -dt.timedelta(minutes=2 * window_minutes())  # noqa: E731
     monkeypatch.setattr(window_module, "grace", no_grace)
-    monkeypatch.setattr(extract_module, "grace", no_grace)
+    monkeypatch.setattr(capture, "grace", no_grace)
     assert run_windows(deleted_window) == luigi.LuigiStatusCode.SUCCESS
     second_history = history(pipeline, second)
     assert [row[0] for row in second_history] == ["Costa", "Rocha"]
@@ -327,7 +326,7 @@ def test_source_changes_and_window_runs_interleaved_give_the_marts_of_running_af
     # deletes belong to the window of their commit (now): let those windows count as closed
     no_grace = lambda: -dt.timedelta(minutes=2 * window_minutes())  # noqa: E731
     monkeypatch.setattr(window_module, "grace", no_grace)
-    monkeypatch.setattr(extract_module, "grace", no_grace)
+    monkeypatch.setattr(capture, "grace", no_grace)
 
     # two warehouses, each with its slot from before the changes: one runs windows between them
     after_all = pipeline.new_warehouse()
